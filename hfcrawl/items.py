@@ -1,0 +1,135 @@
+"""Every item hfcrawl produces. The Arrow schema of each table derives from these.
+
+Each row class names its table (``table``) and its primary key (``key``). Fields are
+typed as they land in Parquet: ``int`` is int64, ``datetime`` a UTC timestamp,
+``list[...]`` an Arrow list, ``dict[str, int]`` a map; JSON kept whole is ``str``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+# Field metadata read by the validation pipeline.
+_REPO_ID = {"repo_id": True}  # must be a valid Hub repo id: the row's key
+_REQUIRED = {"required": True}
+
+
+@dataclass(slots=True, kw_only=True)
+class BaseModelRef:
+    """A parent of a model, as the Hub's ``base_model:<relation>:<id>`` tags give it."""
+
+    model_id: str
+    relation: str | None = None  # finetune, adapter, quantized or merge
+
+
+@dataclass(slots=True, kw_only=True)
+class Model:
+    """One model repository as the Hub API lists it, plus fields derived from it."""
+
+    table: ClassVar[str] = "models"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    object_id: str | None = None  # the Hub's internal ``_id``; survives renames
+    requested_id: str | None = None  # set for targeted ids: what the user asked for
+    author: str | None = None
+    sha: str | None = None
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+    downloads: int | None = None  # last 30 days
+    downloads_all_time: int | None = None
+    likes: int | None = None
+    trending_score: float | None = None
+    private: bool | None = None
+    gated: str | None = None  # "false", "auto" or "manual"
+    disabled: bool | None = None
+    library_name: str | None = None
+    pipeline_tag: str | None = None
+    mask_token: str | None = None
+    inference: str | None = None
+    inference_providers: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    siblings: list[str] = field(default_factory=list)
+    spaces: list[str] = field(default_factory=list)
+    safetensors_parameters: dict[str, int] | None = None  # dtype -> count
+    safetensors_total: int | None = None
+    gguf_total: int | None = None
+    gguf_architecture: str | None = None
+    gguf_context_length: int | None = None
+    architectures: list[str] = field(default_factory=list)
+    model_type: str | None = None
+    transformers_auto_model: str | None = None
+    transformers_pipeline_tag: str | None = None
+    transformers_processor: str | None = None
+    transformers_custom_class: str | None = None
+    # The user-written parts, kept whole as JSON text whatever their shape.
+    card_data: str | None = None
+    model_index: str | None = None
+    eval_results: str | None = None
+    widget_data: str | None = None
+    resource_group: str | None = None
+    # Derived from the Hub's computed tags and the name.
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    languages: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    arxiv_ids: list[str] = field(default_factory=list)
+    base_models: list[BaseModelRef] = field(default_factory=list)
+    parameters_total: int | None = None
+    name_size: str | None = None  # as written in the name: "7B", "1.5B", "8x7B"
+    name_parameters: int | None = None  # what that size means in parameters
+    crawled_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ModelDetail:
+    """Fields only ``/api/models/{id}`` gives (``detail=true``), kept raw."""
+
+    table: ClassVar[str] = "model_details"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    used_storage: int | None = None
+    base_models: str | None = None  # JSON: its shape is undocumented and has changed
+    children_model_count: str | None = None  # JSON, for the same reason
+    crawled_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Missed:
+    """What could not be collected, and why.
+
+    ``reason`` is one of ``not_found``, ``unauthorized``, ``gated``, ``disabled``,
+    ``invalid`` or ``error``: a missing repository, a gated one and a failing
+    request stay distinguishable.
+    """
+
+    table: ClassVar[str] = "missed"
+    key: ClassVar[tuple[str, ...]] = ("kind", "id", "reason")
+
+    kind: str = field(metadata=_REQUIRED)  # what was being collected: "model", ...
+    id: str | None = None
+    url: str | None = None
+    status: int | None = None
+    reason: str = field(default="error", metadata=_REQUIRED)
+    detail: str | None = None
+    attempts: int | None = None
+    crawled_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ItemBatch:
+    """Rows collected from one response, passed through Scrapy as one item.
+
+    Scrapy spends ~100 µs on each item it carries (spider middlewares, signals,
+    logging); a listing page holds 1,000 models, so rows travel together.
+    Pipelines and feed exports handle the rows one by one.
+    """
+
+    items: list[Any]
+
+
+ROW_CLASSES: tuple[type, ...] = (Model, ModelDetail, Missed)

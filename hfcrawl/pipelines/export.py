@@ -1,0 +1,214 @@
+"""Write every table of a run as typed Parquet parts plus a JSON Lines mirror.
+
+A part is written under a dotted ``.inprogress`` name and renamed when complete,
+so a reader listing ``part-*.parquet`` never sees a half-written file. Parts roll
+every ``HFCRAWL_PART_ROWS`` rows; rows reach disk in row groups of
+``HFCRAWL_ROW_GROUP_ROWS``, so memory stays flat however long the crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import jsonlines
+import orjson
+import pyarrow.parquet as pq
+
+from hfcrawl import __version__
+from hfcrawl.parquet import ParquetTableWriter
+from hfcrawl.pipelines.rows import rows_of
+from hfcrawl.runs import PART_RE, finished_parts, run_dir, run_id
+from hfcrawl.schema import TableSpec, table_spec
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+INPROGRESS = ".inprogress"
+
+
+def _jsonl_dumps(row: Any) -> bytes:
+    return orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS)
+
+
+class TablePart:
+    """The part of one table being written: Parquet and its JSONL mirror."""
+
+    def __init__(
+        self,
+        table_dir: Path,
+        number: int,
+        spec: TableSpec,
+        *,
+        row_group_size: int,
+        compression: str,
+        jsonl: bool,
+    ) -> None:
+        self.final = table_dir / f"part-{number:05d}.parquet"
+        self.tmp = table_dir / f".{self.final.name}{INPROGRESS}"
+        self.parquet = ParquetTableWriter(
+            str(self.tmp), spec, row_group_size=row_group_size, compression=compression
+        )
+        self._jsonl_file: IO[bytes] | None = None
+        self._jsonl: jsonlines.Writer | None = None
+        if jsonl:
+            self._jsonl_file = open(self._jsonl_tmp, "wb")  # noqa: SIM115
+            self._jsonl = jsonlines.Writer(self._jsonl_file, dumps=_jsonl_dumps)
+        self.rows = 0
+
+    @property
+    def _jsonl_final(self) -> Path:
+        return self.final.with_suffix(".jsonl")
+
+    @property
+    def _jsonl_tmp(self) -> Path:
+        return self.final.parent / f".{self._jsonl_final.name}{INPROGRESS}"
+
+    def add_many(self, rows: list[Any]) -> None:
+        self.parquet.add_many(rows)
+        if self._jsonl is not None:
+            self._jsonl.write_all(rows)
+        self.rows += len(rows)
+
+    def commit(self) -> None:
+        """Close both files and give them their final names, JSONL first."""
+        self.parquet.close()
+        if self._jsonl is not None and self._jsonl_file is not None:
+            self._jsonl.close()
+            self._jsonl_file.flush()
+            os.fsync(self._jsonl_file.fileno())
+            self._jsonl_file.close()
+            os.replace(self._jsonl_tmp, self._jsonl_final)
+        with open(self.tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.final)
+
+
+class ExportPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.part_rows = settings.getint("HFCRAWL_PART_ROWS", 100_000)
+        self.row_group_size = settings.getint("HFCRAWL_ROW_GROUP_ROWS", 10_000)
+        self.compression = settings.get("HFCRAWL_PARQUET_COMPRESSION", "zstd")
+        self.jsonl = settings.getbool("HFCRAWL_JSONL", True)
+        self.enabled = settings.getbool("HFCRAWL_EXPORT_ENABLED", True)
+        self._parts: dict[type, TablePart] = {}
+        self._next_number: dict[str, int] = {}
+        self.started_at = datetime.now(UTC)
+        self.dir: Path | None = None
+        from scrapy import signals
+
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if not self.enabled:
+            return
+        self.dir = run_dir(self.crawler)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        # leftovers of a crawl that was killed mid-part: never valid, never read
+        for stale in self.dir.glob(f"*/.*{INPROGRESS}"):
+            logger.warning("removing unfinished part %s", stale)
+            stale.unlink()
+        logger.info("exporting to %s", self.dir)
+
+    def process_item(self, item: Any) -> Any:
+        if not self.enabled:
+            return item
+        rows = rows_of(item)
+        if len(rows) == 1 or all(type(r) is type(rows[0]) for r in rows):
+            self._write(type(rows[0]), rows)
+        else:
+            groups: dict[type, list[Any]] = defaultdict(list)
+            for row in rows:
+                groups[type(row)].append(row)
+            for cls, group in groups.items():
+                self._write(cls, group)
+        return item
+
+    def _write(self, cls: type, rows: list[Any]) -> None:
+        while rows:
+            part = self._parts.get(cls) or self._open_part(cls)
+            room = self.part_rows - part.rows
+            part.add_many(rows[:room])
+            rows = rows[room:]
+            if part.rows >= self.part_rows:
+                part.commit()
+                del self._parts[cls]
+
+    def _open_part(self, cls: type) -> TablePart:
+        assert self.dir is not None
+        spec = table_spec(cls)
+        table_dir = self.dir / spec.table
+        table_dir.mkdir(exist_ok=True)
+        number = self._next_number.get(spec.table)
+        if number is None:  # continue after the parts of an earlier (resumed) session
+            done = finished_parts(table_dir)
+            number = int(PART_RE.match(done[-1].name).group(1)) + 1 if done else 0  # type: ignore[union-attr]
+        self._next_number[spec.table] = number + 1
+        part = TablePart(
+            table_dir,
+            number,
+            spec,
+            row_group_size=self.row_group_size,
+            compression=self.compression,
+            jsonl=self.jsonl,
+        )
+        self._parts[cls] = part
+        return part
+
+    def close_spider(self) -> None:
+        for part in self._parts.values():
+            part.commit()
+        self._parts.clear()
+
+    def spider_closed(self, reason: str) -> None:
+        if self.dir is not None:
+            self.write_manifest(reason)
+
+    def write_manifest(self, reason: str) -> None:
+        assert self.dir is not None
+        spider = self.crawler.spider
+        tables: dict[str, Any] = {}
+        for table_dir in sorted(p for p in self.dir.iterdir() if p.is_dir()):
+            parts = []
+            for part in finished_parts(table_dir):
+                meta = pq.read_metadata(part)
+                parts.append(
+                    {"file": f"{table_dir.name}/{part.name}", "rows": meta.num_rows}
+                )
+            if parts:
+                schema = pq.read_schema(table_dir / parts[0]["file"].split("/")[1])
+                tables[table_dir.name] = {
+                    "rows": sum(p["rows"] for p in parts),
+                    "parts": parts,
+                    "columns": {f.name: str(f.type) for f in schema},
+                }
+        manifest = {
+            "spider": spider.name if spider else None,
+            "run_id": run_id(self.crawler),
+            "hfcrawl_version": __version__,
+            "arguments": getattr(spider, "arguments", {}),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "finish_reason": reason,
+            "tables": tables,
+        }
+        tmp = self.dir / f".manifest.json{INPROGRESS}"
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        os.replace(tmp, self.dir / "manifest.json")
+        counts = {name: t["rows"] for name, t in tables.items()}
+        logger.info("run folder %s: %s", self.dir, counts)

@@ -1,0 +1,72 @@
+"""hfcrawl's settings. Override any of them with ``-s NAME=VALUE``.
+
+The Hub endpoint and token come from the environment as huggingface_hub reads
+them (``HF_ENDPOINT``, ``HF_TOKEN`` or the stored login); ``-s HF_ENDPOINT=...``
+and ``-s HF_TOKEN=...`` take precedence.
+"""
+
+from hfcrawl import __version__
+
+# --- identity -------------------------------------------------------------------
+BOT_NAME = "hfcrawl"
+SPIDER_MODULES = ["hfcrawl.spiders"]
+NEWSPIDER_MODULE = "hfcrawl.spiders"
+COMMANDS_MODULE = "hfcrawl.commands"
+USER_AGENT = f"hfcrawl/{__version__} (+https://pypi.org/project/hfcrawl/; Scrapy)"
+# The Hub API is a documented programmatic interface that announces its own quota
+# on every response; robots.txt is written for its HTML pages.
+ROBOTSTXT_OBEY = False
+
+# --- the Hub --------------------------------------------------------------------
+HF_ENDPOINT = None  # None: $HF_ENDPOINT, else https://huggingface.co
+HF_TOKEN = None  # None: huggingface_hub.get_token() (HF_TOKEN, stored login)
+HFCRAWL_SEND_TOKEN = True
+
+# --- politeness -----------------------------------------------------------------
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_TIMEOUT = 60
+
+# --- retries --------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+# 1,000-model pages with every field are several MB: allow them, warn on 64 MB
+DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
+
+DOWNLOADER_MIDDLEWARES = {
+    "hfcrawl.middlewares.HubAuthMiddleware": 560,
+}
+
+# --- items ----------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "hfcrawl.pipelines.validate.ValidatePipeline": 100,
+    "hfcrawl.pipelines.dedup.DedupPipeline": 200,
+    "hfcrawl.pipelines.export.ExportPipeline": 300,
+}
+# Feeds see rows, not the batches rows travel in (hfcrawl.feeds).
+EXTENSIONS = {
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "hfcrawl.feeds.RowFeedExporter": 0,
+}
+FEED_EXPORTERS = {"parquet": "hfcrawl.exporters.ParquetItemExporter"}
+FEED_EXPORT_ENCODING = "utf-8"
+# Scrapy logs every scraped item at DEBUG; at 1,000 rows an item that is noise.
+LOG_FORMATTER = "hfcrawl.logformatter.QuietLogFormatter"
+
+# --- run folders ----------------------------------------------------------------
+HFCRAWL_EXPORT_DIR = "exports"  # exports/<spider>/<run id>/<table>/part-*.parquet
+HFCRAWL_RUN_ID = None  # None: JOBDIR's, scrapyd's job id, else the UTC start time
+HFCRAWL_PART_ROWS = 100_000
+HFCRAWL_ROW_GROUP_ROWS = 10_000
+HFCRAWL_PARQUET_COMPRESSION = "zstd"
+HFCRAWL_JSONL = True
+HFCRAWL_EXPORT_ENABLED = True
+
+TELNETCONSOLE_ENABLED = False

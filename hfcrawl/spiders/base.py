@@ -1,0 +1,97 @@
+"""What every Hub spider shares: endpoint, URLs, arguments, failures as Missed rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, urlencode
+
+from scrapy import Spider
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from hfcrawl.hub import DEFAULT_ENDPOINT, error_reason, hub_endpoint
+from hfcrawl.items import Missed
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+
+
+class HubSpider(Spider):
+    """Base of the Hub API spiders.
+
+    Subclasses set ``name`` and ``Arguments`` (a class with a
+    ``parse(raw: Mapping[str, str])`` classmethod raising ``ArgumentError``);
+    the parsed arguments are ``self.options``.
+    """
+
+    Arguments: ClassVar[Any]
+    endpoint: str = DEFAULT_ENDPOINT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options = self.parse_arguments(kwargs)
+        # what the user asked for, for the run manifest
+        self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+
+    @classmethod
+    def parse_arguments(cls, raw: Mapping[str, Any]) -> Any:
+        return cls.Arguments.parse(raw)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.endpoint = hub_endpoint(crawler.settings)
+        return spider
+
+    def api_url(
+        self, path: str, params: Sequence[tuple[str, str | int]] | None = None
+    ) -> str:
+        url = f"{self.endpoint}{path}"
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def repo_path(self, kind: str, repo_id: str) -> str:
+        # the slash between owner and name stays; anything else is escaped
+        return f"/api/{kind}/{quote(repo_id, safe='/')}"
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    def missed(self, failure: Failure, kind: str, ident: str | None) -> Missed:
+        """A request that failed for good, as a Missed row with its reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        attempts = request.meta.get("retry_times", 0) + 1
+        if failure.check(HttpError):
+            response = failure.value.response
+            headers = {
+                k.decode().lower(): b", ".join(v).decode("latin-1")
+                for k, v in response.headers.items()
+            }
+            message = headers.get("x-error-message") or response.text[:200]
+            return Missed(
+                kind=kind,
+                id=ident,
+                url=request.url,
+                status=response.status,
+                reason=error_reason(
+                    response.status,
+                    headers,
+                    bool(request.meta.get("hfcrawl_token_sent")),
+                ),
+                detail=message,
+                attempts=attempts,
+                crawled_at=self.now(),
+            )
+        return Missed(
+            kind=kind,
+            id=ident,
+            url=request.url,
+            reason="error",
+            detail=f"{type(failure.value).__name__}: {failure.value}"[:500],
+            attempts=attempts,
+            crawled_at=self.now(),
+        )
