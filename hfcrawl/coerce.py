@@ -79,12 +79,16 @@ def to_datetime(v: Any) -> datetime:
 
 
 def _list_of(inner: Coercer, ok: tuple[type, ...]) -> Coercer:
+    ok_types = frozenset(ok)
+
     def coerce(v: Any) -> list[Any]:
         if v is None:
             return []
+        if type(v) is list and ok_types.issuperset(map(type, v)):
+            return v  # the usual case, checked at C speed
         if not isinstance(v, list | tuple):
             v = [v]  # a lone value where a list belongs, as YAML cards often have
-        return [x if type(x) in ok else inner(x) for x in v if x is not None]
+        return [x if type(x) in ok_types else inner(x) for x in v if x is not None]
 
     return coerce
 

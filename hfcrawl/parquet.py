@@ -31,27 +31,34 @@ class ParquetTableWriter:
     def add(self, row: Any) -> None:
         self._pending.append(self.spec.row_values(row))
         if len(self._pending) >= self.row_group_size:
-            self.flush()
+            self._write_groups()
 
     def add_many(self, rows: list[Any]) -> None:
         values = self.spec.row_values
         self._pending.extend([values(r) for r in rows])
         if len(self._pending) >= self.row_group_size:
-            self.flush()
+            self._write_groups()
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
-    def flush(self) -> None:
-        """Write what is buffered as one row group."""
-        if self._pending:
-            batch = self.spec.record_batch(self._pending)
-            self._writer.write_table(pa.Table.from_batches([batch]))
-            self.rows_written += len(self._pending)
-            self._pending = []
+    def _write_groups(self) -> None:
+        """Write every full row group buffered; keep the rest."""
+        size = self.row_group_size
+        while len(self._pending) >= size:
+            self._write(self._pending[:size])
+            self._pending = self._pending[size:]
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        batch = self.spec.record_batch(rows)
+        self._writer.write_table(pa.Table.from_batches([batch]))
+        self.rows_written += len(rows)
 
     def close(self) -> None:
-        """Flush and write the footer; a file sink is left open for its owner."""
-        self.flush()
+        """Write what is buffered and the footer; a file sink stays open for its owner."""
+        self._write_groups()
+        if self._pending:
+            self._write(self._pending)
+            self._pending = []
         self._writer.close()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INPROGRESS = ".inprogress"
+JSONL_DIR = "jsonl"
 
 
 def _jsonl_dumps(row: Any) -> bytes:
@@ -61,17 +62,21 @@ class TablePart:
         self._jsonl_file: IO[bytes] | None = None
         self._jsonl: jsonlines.Writer | None = None
         if jsonl:
+            self._jsonl_final.parent.mkdir(parents=True, exist_ok=True)
             self._jsonl_file = open(self._jsonl_tmp, "wb")  # noqa: SIM115
             self._jsonl = jsonlines.Writer(self._jsonl_file, dumps=_jsonl_dumps)
         self.rows = 0
 
     @property
     def _jsonl_final(self) -> Path:
-        return self.final.with_suffix(".jsonl")
+        # beside the run's tables, not inside them: a table folder holds only
+        # Parquet, so pyarrow, pandas or DuckDB can read it as one dataset
+        table_dir = self.final.parent
+        return table_dir.parent / JSONL_DIR / table_dir.name / f"{self.final.stem}.jsonl"
 
     @property
     def _jsonl_tmp(self) -> Path:
-        return self.final.parent / f".{self._jsonl_final.name}{INPROGRESS}"
+        return self._jsonl_final.parent / f".{self._jsonl_final.name}{INPROGRESS}"
 
     def add_many(self, rows: list[Any]) -> None:
         self.parquet.add_many(rows)
@@ -120,7 +125,11 @@ class ExportPipeline:
         self.dir = run_dir(self.crawler)
         self.dir.mkdir(parents=True, exist_ok=True)
         # leftovers of a crawl that was killed mid-part: never valid, never read
-        for stale in self.dir.glob(f"*/.*{INPROGRESS}"):
+        stale_files = [
+            *self.dir.glob(f"*/.*{INPROGRESS}"),
+            *self.dir.glob(f"{JSONL_DIR}/*/.*{INPROGRESS}"),
+        ]
+        for stale in stale_files:
             logger.warning("removing unfinished part %s", stale)
             stale.unlink()
         logger.info("exporting to %s", self.dir)
@@ -183,7 +192,9 @@ class ExportPipeline:
         assert self.dir is not None
         spider = self.crawler.spider
         tables: dict[str, Any] = {}
-        for table_dir in sorted(p for p in self.dir.iterdir() if p.is_dir()):
+        for table_dir in sorted(self.dir.iterdir()):
+            if not table_dir.is_dir() or table_dir.name == JSONL_DIR:
+                continue
             parts = []
             for part in finished_parts(table_dir):
                 meta = pq.read_metadata(part)
