@@ -166,9 +166,9 @@ def test_size_from_name(repo_id: str, expected: tuple) -> None:
 
 
 def test_next_link() -> None:
-    header = (
-        b'<https://huggingface.co/api/models?limit=1000&cursor=eyJ9>; rel="next"'
+    header = b'<https://huggingface.co/api/models?limit=1000&cursor=eyJ9>; rel="next"'
+    assert (
+        next_link(header) == "https://huggingface.co/api/models?limit=1000&cursor=eyJ9"
     )
-    assert next_link(header) == "https://huggingface.co/api/models?limit=1000&cursor=eyJ9"
     assert next_link(b'<https://x/prev>; rel="prev"') is None
     assert next_link(None) is None

@@ -105,10 +105,14 @@ def test_dedup_within_and_across_items(tmp_path: Path) -> None:
     assert dedup.process_item(ItemBatch([a, b, again])).items == [a, b]
     with pytest.raises(DropItem):
         dedup.process_item(ItemBatch([again]))
-    assert dedup.process_item(again := parse_model(real_record(REAL_IDS[2]), NOW)) is again
+    single = parse_model(real_record(REAL_IDS[2]), NOW)
+    assert dedup.process_item(single) is single
     assert crawler.stats.get_value("hfcrawl/duplicates/models") == 2
     # Missed rows without an id are all kept
-    m1, m2 = Missed(kind="model", reason="invalid"), Missed(kind="model", reason="invalid")
+    m1, m2 = (
+        Missed(kind="model", reason="invalid"),
+        Missed(kind="model", reason="invalid"),
+    )
     assert dedup.process_item(ItemBatch([m1, m2])).items == [m1, m2]
 
 
@@ -132,7 +136,9 @@ def test_export_round_trip_is_typed(tmp_path: Path) -> None:
     assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("downloads").type == pa.int64()
     assert schema.field("tags").type == pa.list_(pa.string())
-    assert schema.field("safetensors_parameters").type == pa.map_(pa.string(), pa.int64())
+    assert schema.field("safetensors_parameters").type == pa.map_(
+        pa.string(), pa.int64()
+    )
     assert pa.types.is_struct(schema.field("base_models").type.value_type)
     rows = table.to_pylist()
     assert [r["id"] for r in rows] == REAL_IDS

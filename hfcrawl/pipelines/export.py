@@ -72,7 +72,9 @@ class TablePart:
         # beside the run's tables, not inside them: a table folder holds only
         # Parquet, so pyarrow, pandas or DuckDB can read it as one dataset
         table_dir = self.final.parent
-        return table_dir.parent / JSONL_DIR / table_dir.name / f"{self.final.stem}.jsonl"
+        return (
+            table_dir.parent / JSONL_DIR / table_dir.name / f"{self.final.stem}.jsonl"
+        )
 
     @property
     def _jsonl_tmp(self) -> Path:
@@ -217,9 +219,22 @@ class ExportPipeline:
             "finished_at": datetime.now(UTC).isoformat(),
             "finish_reason": reason,
             "tables": tables,
+            "stats": _plain_stats(self.crawler),
         }
         tmp = self.dir / f".manifest.json{INPROGRESS}"
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         os.replace(tmp, self.dir / "manifest.json")
         counts = {name: t["rows"] for name, t in tables.items()}
         logger.info("run folder %s: %s", self.dir, counts)
+
+
+def _plain_stats(crawler: Crawler) -> dict[str, Any]:
+    """The crawl's counters (requests, statuses, retries, rows), JSON-ready."""
+    assert crawler.stats is not None
+    stats: dict[str, Any] = {}
+    for key, value in sorted(crawler.stats.get_stats().items()):
+        if isinstance(value, datetime):
+            stats[key] = value.isoformat()
+        elif isinstance(value, int | float | str):
+            stats[key] = value
+    return stats
