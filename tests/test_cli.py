@@ -105,8 +105,9 @@ def test_repeated_filter_arguments_are_all_applied(
 
 @deferred_f_from_coro_f
 async def test_feeds_with_item_classes_and_batches(
-    fake_hub: Any, settings: dict[str, Any], tmp_path: Path
+    broken_settings: dict[str, Any], tmp_path: Path
 ) -> None:
+    settings = broken_settings
     feeds = tmp_path / "feeds"
     settings["FEEDS"] = {
         str(feeds / "models-%(batch_id)d.parquet"): {

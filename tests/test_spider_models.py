@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -31,10 +32,11 @@ def public_ids(hub: Any) -> list[str]:
 
 @deferred_f_from_coro_f
 async def test_listing_follows_link_header_and_gives_every_model_once(
-    fake_hub: Any, settings: dict[str, Any]
+    broken_hub: Any, broken_settings: dict[str, Any]
 ) -> None:
+    fake_hub = broken_hub
     fake_hub.clear_log()
-    result = await crawl(ModelsSpider, settings)
+    result = await crawl(ModelsSpider, broken_settings)
     table = result.table("models")
     ids = table.column("id").to_pylist()
     assert len(ids) == len(set(ids))
@@ -54,6 +56,17 @@ async def test_listing_follows_link_header_and_gives_every_model_once(
     assert [m["reason"] for m in missed] == ["invalid"]
     assert result.manifest()["tables"]["models"]["rows"] == len(ids)
     assert result.stats["hfcrawl/invalid_rows/models"] == 1
+    broken = {
+        r["id"]: r for r in table.to_pylist() if r["id"].startswith("broken-org/")
+    }
+    assert broken["broken-org/downloads-string"]["downloads"] == 1234
+    assert broken["broken-org/likes-string"]["likes"] == 12
+    assert broken["broken-org/created-at-not-a-date"]["created_at"] is None
+    assert broken["broken-org/tags-string"]["tags"] == ["text-generation"]
+    card = broken["broken-org/card-data-list"]["card_data"]
+    assert json.loads(card) == ["license: mit", "tags: [broken]"]  # kept whole
+    assert broken["broken-org/safetensors-string"]["safetensors_total"] is None
+    assert result.stats["hfcrawl/invalid_value/models/created_at"] == 1
 
 
 @deferred_f_from_coro_f
