@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
+from itertools import accumulate, chain
 from operator import attrgetter
 from typing import Any, Union
 
@@ -94,11 +95,25 @@ class TableSpec:
         arrays = []
         for col, conv, fld in zip(cols, self.converters, self.schema, strict=True):
             values = [conv(v) for v in col] if conv else col
-            arrays.append(pa.array(values, type=fld.type))
+            if _is_flat_list(fld.type) and None not in values:
+                arrays.append(_list_array(values, fld.type))
+            else:
+                arrays.append(pa.array(values, type=fld.type))
         return arrays
 
     def record_batch(self, rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays(self.columns(rows), schema=self.schema)
+
+
+def _is_flat_list(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) and not pa.types.is_nested(t.value_type)
+
+
+def _list_array(values: Sequence[list[Any]], t: pa.ListType) -> pa.Array:
+    # one flat array plus offsets: about twice as fast as converting nested lists
+    offsets = pa.array([0, *accumulate(map(len, values))], type=pa.int32())
+    flat = pa.array(list(chain.from_iterable(values)), type=t.value_type)
+    return pa.ListArray.from_arrays(offsets, flat, type=t)
 
 
 def _getter(names: Iterable[str]) -> Callable[[Any], tuple[Any, ...]]:
