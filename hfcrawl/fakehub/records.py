@@ -222,6 +222,14 @@ class _Template:
     chat_template: str | None
     cards: dict[str, Any] = field(default_factory=dict)
     safetensors: dict[int, Record] = field(default_factory=dict)
+    spaces: dict[int, list[str]] = field(default_factory=dict)
+
+    def spaces_head(self, count: int) -> list[str]:
+        """The first ``count`` real Spaces of the template, shared by its clones."""
+        found = self.spaces.get(count)
+        if found is None:
+            found = self.spaces[count] = list((self.body.get("spaces") or [])[:count])
+        return found
 
 
 def _template(body: Record, index: int) -> _Template:
@@ -427,7 +435,8 @@ class _Builder:
         tags.extend(tpl.tags_tail)
 
         created_ts, created, modified = self._dates(serial)
-        downloads = int(10 ** (rng.random() * 7)) - 1
+        # Heavy-tailed like the Hub: most repos are barely downloaded.
+        downloads = int(10 ** (7 * rng.random() ** 2)) - 1
         gate_roll = rng.random()
         if tpl.index == 1:
             gated: Any = (
@@ -480,7 +489,16 @@ class _Builder:
         else:
             siblings = body.get("siblings")
             rec["siblings"] = siblings if siblings is not None else self.asr_siblings
-        rec["spaces"] = body.get("spaces") or []
+        # Most repos are used by no Space; the popular ones by many (capped
+        # at 100 on the Hub, as in every recorded body).
+        roll = rng.random()
+        if downloads >= 100_000:
+            spaces = tpl.spaces_head(100 if roll < 0.5 else 20)
+        elif downloads >= 1_000:
+            spaces = tpl.spaces_head(3 if roll < 0.5 else 0)
+        else:
+            spaces = tpl.spaces_head(1 if roll < 0.1 else 0)
+        rec["spaces"] = spaces
         rec["createdAt"] = created
         safetensors = None if gguf else self._safetensors(tpl, params)
         if safetensors is not None:
