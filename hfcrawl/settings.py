@@ -54,7 +54,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
     "hfcrawl.feeds.RowFeedExporter": 0,
+    "hfcrawl.extensions.GcTuningExtension": 0,
 }
+HFCRAWL_GC_THRESHOLD = 100_000  # see hfcrawl.extensions.GcTuningExtension
 FEED_EXPORTERS = {"parquet": "hfcrawl.exporters.ParquetItemExporter"}
 FEED_EXPORT_ENCODING = "utf-8"
 # Scrapy logs every scraped item at DEBUG; at 1,000 rows an item that is noise.
