@@ -4,9 +4,10 @@ Behaviour follows ``docs/hub-api.md`` §2, §3 and §7: cursor paging through an
 absolute ``Link`` header, ``expand`` / ``expand[]`` with the Hub's 400s, 307s
 for renamed ids, 401 vs 404 for missing or private repos, 403 for disabled ones.
 
-Speed matters more than features: a 1,000-model page is served from item bytes
-serialised once per (record, field set), and the filtered, sorted id list of a
-query is computed once, so paging is O(page).
+Speed matters more than features: a listing item is serialised once per
+(record, field set) into byte fragments that reference the shared bytes of its
+template's big nested values, a page is one join of those, and the filtered,
+sorted id list of a query is computed once, so paging is O(page).
 """
 
 from __future__ import annotations
@@ -240,18 +241,6 @@ def _listing_mapping(mapping: dict[str, Any]) -> list[Any]:
     ]
 
 
-def listing_item(rec: Record, view: _View) -> dict[str, Any]:
-    """The listing item as a dict (reference for the serialiser, and for tests)."""
-    if view.keys is None:
-        item = {k: v for k, v in rec.items() if k not in view.exclude}
-    else:
-        item = {k: rec[k] for k in view.keys if k in rec}
-    mapping = item.get("inferenceProviderMapping")
-    if isinstance(mapping, dict):
-        item["inferenceProviderMapping"] = _listing_mapping(mapping)
-    return item
-
-
 class _Serialiser:
     """Listing items as tuples of byte fragments that concatenate to the JSON.
 
@@ -370,6 +359,8 @@ class _Server(ThreadingHTTPServer):
         self.hub = hub
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
