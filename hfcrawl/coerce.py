@@ -93,10 +93,12 @@ def _list_of(inner: Coercer, ok: tuple[type, ...]) -> Coercer:
     return coerce
 
 
-def _dict_of(key: Coercer, value: Coercer) -> Coercer:
+def _dict_of(key_type: type, key: Coercer, value_type: type, value: Coercer) -> Coercer:
     def coerce(v: Any) -> dict[Any, Any]:
         if not isinstance(v, dict):
             raise ValueError(f"not a mapping: {v!r}")
+        if all(type(k) is key_type and type(x) is value_type for k, x in v.items()):
+            return v
         return {key(k): value(x) for k, x in v.items() if x is not None}
 
     return coerce
@@ -126,6 +128,8 @@ def coercer_for(hint: Any) -> tuple[tuple[type, ...], Coercer]:
     """The types a value may already have, and how to coerce any other value."""
     hint, optional = _strip_optional(hint)
     none_ok: tuple[type, ...] = (type(None),) if optional else ()
+    if hint is float:  # an int is a fine float: Arrow converts it
+        return (float, int, *none_ok), to_float
     if hint in _SCALARS:
         return (hint, *none_ok), _SCALARS[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -134,7 +138,9 @@ def coercer_for(hint: Any) -> tuple[tuple[type, ...], Coercer]:
         # a list is re-checked element by element only when an element is off
         return (), _list_of(inner, ok_inner)
     if origin is dict:
-        return none_ok, _dict_of(coercer_for(args[0])[1], coercer_for(args[1])[1])
+        (key_type, *_), key = coercer_for(args[0])
+        (value_type, *_), value = coercer_for(args[1])
+        return none_ok, _dict_of(key_type, key, value_type, value)
     if dataclasses.is_dataclass(hint):
         return (hint, *none_ok), _dataclass_of(hint)  # type: ignore[arg-type]
     raise TypeError(f"no coercer for {hint!r}")

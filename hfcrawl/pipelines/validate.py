@@ -118,7 +118,8 @@ class ValidatePipeline:
                 self.stats.inc_value(f"hfcrawl/invalid_value/{plan.table}/{name}")
                 clean = None
             if clean is not value:
-                adapter = adapter or ItemAdapter(row)
+                if adapter is None:
+                    adapter = ItemAdapter(row)
                 adapter[plan.names[i]] = clean
         if adapter is not None:
             values = plan.values(row)
