@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+import msgspec
 
 from hfcrawl.schema import _strip_optional
 
@@ -25,7 +25,7 @@ def to_str(v: Any) -> str:
     if isinstance(v, bool | int | float):
         return str(v).lower() if isinstance(v, bool) else str(v)
     # nested JSON (card data and the like) is kept whole as JSON text
-    return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return msgspec.json.encode(v, enc_hook=str).decode()
 
 
 def to_int(v: Any) -> int:

@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from hfcrawl.items import ItemBatch, Missed, Model
-from hfcrawl.parsers.models import parse_model
+from hfcrawl.parsers.models import decode_model, parse_model
 from hfcrawl.pipelines.dedup import DedupPipeline
 from hfcrawl.pipelines.export import ExportPipeline
 from hfcrawl.pipelines.validate import ValidatePipeline
@@ -39,8 +39,12 @@ def real_record(repo_id: str) -> dict[str, Any]:
     )
 
 
+def model_from(record: dict[str, Any]) -> Model:
+    return parse_model(decode_model(json.dumps(record)), NOW)
+
+
 def real_models() -> list[Model]:
-    return [parse_model(real_record(i), NOW) for i in REAL_IDS]
+    return [model_from(real_record(i)) for i in REAL_IDS]
 
 
 def make_crawler(tmp_path: Path, **settings: Any) -> Any:
@@ -65,7 +69,7 @@ def test_validate_coerces_wrong_typed_fields(tmp_path: Path) -> None:
         private="true",
         safetensors={"parameters": {"BF16": "7241732096"}, "total": 7241732096.0},
     )
-    (row,) = pipeline.process_item(ItemBatch([parse_model(raw, NOW)])).items
+    (row,) = pipeline.process_item(ItemBatch([model_from(raw)])).items
     assert row.downloads == 1234
     assert row.likes == 12
     assert row.created_at is None
@@ -87,8 +91,8 @@ def test_validate_turns_unkeyable_rows_into_missed(tmp_path: Path, bad_id: Any) 
     raw = real_record("google-bert/bert-base-uncased")
     raw["id"] = bad_id
     raw.pop("modelId")
-    good = parse_model(real_record("deepset/roberta-base-squad2"), NOW)
-    out = pipeline.process_item(ItemBatch([parse_model(raw, NOW), good])).items
+    good = model_from(real_record("deepset/roberta-base-squad2"))
+    out = pipeline.process_item(ItemBatch([model_from(raw), good])).items
     assert isinstance(out[0], Missed)
     assert out[0].reason == "invalid"
     assert out[0].kind == "model"
@@ -101,11 +105,11 @@ def test_dedup_within_and_across_items(tmp_path: Path) -> None:
     crawler = make_crawler(tmp_path)
     dedup = DedupPipeline.from_crawler(crawler)
     a, b = real_models()[:2]
-    again = parse_model(real_record(REAL_IDS[0]), NOW)
+    again = model_from(real_record(REAL_IDS[0]))
     assert dedup.process_item(ItemBatch([a, b, again])).items == [a, b]
     with pytest.raises(DropItem):
         dedup.process_item(ItemBatch([again]))
-    single = parse_model(real_record(REAL_IDS[2]), NOW)
+    single = model_from(real_record(REAL_IDS[2]))
     assert dedup.process_item(single) is single
     assert crawler.stats.get_value("hfcrawl/duplicates/models") == 2
     # Missed rows without an id are all kept
@@ -201,7 +205,7 @@ def test_resumed_run_continues_parts_and_dedups(tmp_path: Path) -> None:
     export_rows(tmp_path, [models[:3]])
     crawler = make_crawler(tmp_path)
     dedup = DedupPipeline.from_crawler(crawler)
-    fresh = [parse_model(real_record(i), NOW) for i in REAL_IDS]
+    fresh = [model_from(real_record(i)) for i in REAL_IDS]
     kept = dedup.process_item(ItemBatch(fresh)).items
     assert [m.id for m in kept] == REAL_IDS[3:]
     run = export_rows(tmp_path, [kept])

