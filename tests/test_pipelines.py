@@ -181,23 +181,48 @@ def test_export_rolls_parts_and_groups_rows(tmp_path: Path) -> None:
     assert pq.read_table(run / "missed").to_pylist()[0]["reason"] == "not_found"
 
 
-def test_unfinished_part_is_never_visible(tmp_path: Path) -> None:
+def test_unfinished_part_is_never_visible_and_is_recovered(tmp_path: Path) -> None:
     crawler = make_crawler(tmp_path)
+    validate = ValidatePipeline.from_crawler(crawler)
     export = ExportPipeline.from_crawler(crawler)
     export.open_spider()
-    export.process_item(ItemBatch(real_models()))
+    models = validate.process_item(ItemBatch(real_models())).items
+    export.process_item(ItemBatch(models))
     table_dir = tmp_path / "models" / "run1" / "models"
     assert list(table_dir.glob("part-*")) == []  # still being written
     assert [p.name for p in table_dir.iterdir()] == [".part-00000.parquet.inprogress"]
-    mirror_dir = tmp_path / "models" / "run1" / "jsonl" / "models"
-    assert [p.name for p in mirror_dir.iterdir()] == [".part-00000.jsonl.inprogress"]
     # a reader of the folder skips dotted names: it sees no rows, not a broken file
     assert pq.read_table(table_dir).num_rows == 0
-    # a later session (resume) clears what a killed one left half-written
+    log_dir = tmp_path / "models" / "run1" / "jsonl" / "models"
+    (log,) = log_dir.iterdir()
+    assert log.name == ".part-00000.jsonl.inprogress"
+    # the process is killed here, in the middle of writing a line
+    with log.open("ab") as f:
+        f.write(b'{"id": "cut/short", "downl')
+    del export
+    # the next session finishes the part from the log, without the cut line
     export2 = ExportPipeline.from_crawler(make_crawler(tmp_path))
     export2.open_spider()
-    assert list(table_dir.iterdir()) == []
-    assert list(mirror_dir.iterdir()) == []
+    assert [p.name for p in table_dir.iterdir()] == ["part-00000.parquet"]
+    assert [p.name for p in log_dir.iterdir()] == ["part-00000.jsonl"]
+    recovered = pq.read_table(table_dir / "part-00000.parquet")
+    assert recovered.to_pylist() == _typed_rows(models)
+    assert export2.crawler.stats.get_value("hfcrawl/recovered_rows/models") == 6
+
+
+def _typed_rows(models: list[Model]) -> list[dict[str, Any]]:
+    """What Parquet gives back for these rows, written by a clean session."""
+    import io
+
+    from hfcrawl.parquet import ParquetTableWriter
+    from hfcrawl.schema import table_spec
+
+    buffer = io.BytesIO()
+    writer = ParquetTableWriter(buffer, table_spec(Model))
+    writer.add_many(models)
+    writer.close()
+    buffer.seek(0)
+    return pq.read_table(buffer).to_pylist()
 
 
 def test_resumed_run_continues_parts_and_dedups(tmp_path: Path) -> None:

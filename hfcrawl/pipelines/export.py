@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ import msgspec
 import pyarrow.parquet as pq
 
 from hfcrawl import __version__
+from hfcrawl.items import ROW_CLASSES
 from hfcrawl.parquet import ParquetTableWriter
 from hfcrawl.pipelines.rows import rows_of
 from hfcrawl.runs import PART_RE, finished_parts, run_dir, run_id
@@ -35,13 +37,20 @@ logger = logging.getLogger(__name__)
 
 INPROGRESS = ".inprogress"
 JSONL_DIR = "jsonl"
+LOG_RE = re.compile(r"^\.part-(\d{5,})\.jsonl\.inprogress$")
 
 
-_encode = msgspec.json.Encoder().encode
+_ENCODER = msgspec.json.Encoder()
 
 
 class TablePart:
-    """The part of one table being written: Parquet and its JSONL mirror."""
+    """The part of one table being written: Parquet plus a JSON Lines log.
+
+    The JSONL file is written ahead of the Parquet rows and flushed to the OS
+    after every item, so a killed crawl leaves every row it wrote readable there:
+    ``recover`` turns it into the part the crawl did not get to finish. At commit
+    it becomes the JSONL mirror (or is deleted when the mirror is off).
+    """
 
     def __init__(
         self,
@@ -55,48 +64,83 @@ class TablePart:
     ) -> None:
         self.final = table_dir / f"part-{number:05d}.parquet"
         self.tmp = table_dir / f".{self.final.name}{INPROGRESS}"
+        self.keep_jsonl = jsonl
         self.parquet = ParquetTableWriter(
             str(self.tmp), spec, row_group_size=row_group_size, compression=compression
         )
-        self._jsonl_file: IO[bytes] | None = None
-        self._jsonl: jsonlines.Writer | None = None
-        if jsonl:
-            self._jsonl_final.parent.mkdir(parents=True, exist_ok=True)
-            self._jsonl_file = open(self._jsonl_tmp, "wb")  # noqa: SIM115
-            self._jsonl = jsonlines.Writer(self._jsonl_file, dumps=_encode)
+        self.log_final = jsonl_path(self.final)
+        self.log_tmp = self.log_final.parent / f".{self.log_final.name}{INPROGRESS}"
+        self.log_final.parent.mkdir(parents=True, exist_ok=True)
+        self._log: IO[bytes] = open(self.log_tmp, "ab")  # noqa: SIM115
         self.rows = 0
 
-    @property
-    def _jsonl_final(self) -> Path:
-        # beside the run's tables, not inside them: a table folder holds only
-        # Parquet, so pyarrow, pandas or DuckDB can read it as one dataset
-        table_dir = self.final.parent
-        return (
-            table_dir.parent / JSONL_DIR / table_dir.name / f"{self.final.stem}.jsonl"
-        )
-
-    @property
-    def _jsonl_tmp(self) -> Path:
-        return self._jsonl_final.parent / f".{self._jsonl_final.name}{INPROGRESS}"
-
     def add_many(self, rows: list[Any]) -> None:
+        self._log.write(_ENCODER.encode_lines(rows))
+        self._log.flush()  # in the OS's hands: survives the process being killed
         self.parquet.add_many(rows)
-        if self._jsonl is not None:
-            self._jsonl.write_all(rows)
         self.rows += len(rows)
 
     def commit(self) -> None:
         """Close both files and give them their final names, JSONL first."""
         self.parquet.close()
-        if self._jsonl is not None and self._jsonl_file is not None:
-            self._jsonl.close()
-            self._jsonl_file.flush()
-            os.fsync(self._jsonl_file.fileno())
-            self._jsonl_file.close()
-            os.replace(self._jsonl_tmp, self._jsonl_final)
+        self._log.flush()
+        os.fsync(self._log.fileno())
+        self._log.close()
+        if self.keep_jsonl:
+            os.replace(self.log_tmp, self.log_final)
+        else:
+            self.log_tmp.unlink()
         with open(self.tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(self.tmp, self.final)
+
+    @classmethod
+    def recover(
+        cls,
+        log_tmp: Path,
+        table_dir: Path,
+        spec: TableSpec,
+        *,
+        row_group_size: int,
+        compression: str,
+        jsonl: bool,
+    ) -> int:
+        """Finish the part a killed crawl left behind, from its JSONL log.
+
+        Returns the rows recovered. A last line cut short by the kill is dropped:
+        its item was never acknowledged, so the resumed crawl fetches it again.
+        """
+        number = int(LOG_RE.match(log_tmp.name).group(1))  # type: ignore[union-attr]
+        with jsonlines.open(log_tmp) as reader:
+            rows: list[Any] = [
+                msgspec.convert(line, spec.item_class, strict=False)
+                for line in reader.iter(skip_invalid=True)
+            ]
+        stale = table_dir / f".part-{number:05d}.parquet{INPROGRESS}"
+        stale.unlink(missing_ok=True)
+        log_tmp.unlink()
+        if rows:
+            part = cls(
+                table_dir,
+                number,
+                spec,
+                row_group_size=row_group_size,
+                compression=compression,
+                jsonl=jsonl,
+            )
+            part.add_many(rows)
+            part.commit()
+        return len(rows)
+
+
+def jsonl_path(part: Path) -> Path:
+    """Where a part's JSONL mirror lives: ``<run>/jsonl/<table>/part-N.jsonl``.
+
+    Beside the run's tables, not inside them: a table folder holds only Parquet,
+    so pyarrow, pandas or DuckDB read it as one dataset.
+    """
+    table_dir = part.parent
+    return table_dir.parent / JSONL_DIR / table_dir.name / f"{part.stem}.jsonl"
 
 
 class ExportPipeline:
@@ -125,15 +169,33 @@ class ExportPipeline:
             return
         self.dir = run_dir(self.crawler)
         self.dir.mkdir(parents=True, exist_ok=True)
-        # leftovers of a crawl that was killed mid-part: never valid, never read
-        stale_files = [
-            *self.dir.glob(f"*/.*{INPROGRESS}"),
-            *self.dir.glob(f"{JSONL_DIR}/*/.*{INPROGRESS}"),
-        ]
-        for stale in stale_files:
+        self._recover()
+        logger.info("exporting to %s", self.dir)
+
+    def _recover(self) -> None:
+        """Finish the parts a killed session left, from their JSONL logs."""
+        assert self.dir is not None
+        tables = {getattr(cls, "table", ""): cls for cls in ROW_CLASSES}
+        assert self.crawler.stats is not None
+        for log in sorted(self.dir.glob(f"{JSONL_DIR}/*/.part-*{INPROGRESS}")):
+            cls = tables.get(log.parent.name)
+            if cls is None or not LOG_RE.match(log.name):
+                continue
+            spec = table_spec(cls)
+            rows = TablePart.recover(
+                log,
+                self.dir / spec.table,
+                spec,
+                row_group_size=self.row_group_size,
+                compression=self.compression,
+                jsonl=self.jsonl,
+            )
+            self.crawler.stats.inc_value(f"hfcrawl/recovered_rows/{spec.table}", rows)
+            logger.warning("recovered %d %s rows from %s", rows, spec.table, log)
+        # a Parquet part without its log holds nothing the log does not
+        for stale in self.dir.glob(f"*/.*{INPROGRESS}"):
             logger.warning("removing unfinished part %s", stale)
             stale.unlink()
-        logger.info("exporting to %s", self.dir)
 
     def process_item(self, item: Any) -> Any:
         if not self.enabled:
