@@ -130,6 +130,8 @@ class ItemBatch:
     """
 
     items: list[Any]
+    # where the crawl will be once these rows are written (hfcrawl.checkpoint)
+    checkpoint: dict[str, Any] | None = None
 
 
 ROW_CLASSES: tuple[type, ...] = (Model, ModelDetail, Missed)

@@ -2,16 +2,19 @@
 
 ``exports/<spider>/<run id>/<table>/part-NNNNN.parquet`` (+ ``.jsonl``). The run id
 is ``HFCRAWL_RUN_ID`` if set, else the one a JOBDIR remembers, else scrapyd's job
-id, else the UTC start time.
+id, else the UTC start time plus a short random suffix.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
@@ -36,7 +39,9 @@ def run_id(crawler: Crawler) -> str:
     if not value:
         value = getattr(crawler.spider, "_job", None)
     if not value:
-        value = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # the suffix keeps two crawls started in the same second apart
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        value = f"{stamp}-{secrets.token_hex(2)}"
     if remembered:
         remembered.parent.mkdir(parents=True, exist_ok=True)
         remembered.write_text(str(value))
@@ -66,3 +71,33 @@ def existing_keys(table_dir: Path, key_fields: tuple[str, ...]) -> set[Any]:
         columns = [table.column(name).to_pylist() for name in key_fields]
         keys.update(zip(*columns, strict=True))
     return keys
+
+
+@dataclass(frozen=True)
+class ResumedKeys:
+    """What an earlier session of this run already wrote."""
+
+    requested: set[str]  # ids asked for that ended as a model or a missed row
+    listed: set[str]  # model ids in the models table
+    detailed: set[str]  # ids with a model_details row, or missed as model_detail
+
+
+def resumed_keys(crawler: Crawler) -> ResumedKeys:
+    folder = run_dir(crawler)
+
+    def column(table: str, *names: str) -> list[tuple[Any, ...]]:
+        parts = finished_parts(folder / table)
+        if not parts:
+            return []
+        data = pa.concat_tables(pq.read_table(p, columns=list(names)) for p in parts)
+        return list(zip(*(data.column(n).to_pylist() for n in names), strict=True))
+
+    models = column("models", "id", "requested_id")
+    missed = column("missed", "kind", "id")
+    return ResumedKeys(
+        requested={r or i for i, r in models}
+        | {i for k, i in missed if k == "model" and i},
+        listed={i for i, _ in models},
+        detailed={i for (i,) in column("model_details", "id")}
+        | {i for k, i in missed if k == "model_detail" and i},
+    )

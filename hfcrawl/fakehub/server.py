@@ -3,6 +3,8 @@
 Behaviour follows ``docs/hub-api.md`` §2, §3 and §7: cursor paging through an
 absolute ``Link`` header, ``expand`` / ``expand[]`` with the Hub's 400s, 307s
 for renamed ids, 401 vs 404 for missing or private repos, 403 for disabled ones.
+Optionally (§8 and ``faults.py``) per-bucket RateLimit quotas and transient
+faults: 429s, 5xx, resets, truncated bodies, bad JSON, slow answers.
 
 Speed matters more than features: a listing item is serialised once per
 (record, field set) into byte fragments that reference the shared bytes of its
@@ -19,11 +21,12 @@ import gc
 import itertools
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -32,6 +35,21 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
+from hfcrawl.fakehub.exchange import (
+    TEXT_TYPE,
+    Faults,
+    HubRequest,
+    HubResponse,
+    json_error,
+)
+from hfcrawl.fakehub.faults import (
+    FaultInjector,
+    FaultRates,
+    Quota,
+    RateLimiter,
+    Stats,
+    bucket_of,
+)
 from hfcrawl.fakehub.records import (
     DETAIL_ONLY_KEYS,
     EXPAND_ONLY_KEYS,
@@ -91,8 +109,6 @@ SORTS: Final = frozenset(
 )
 MAX_LIMIT: Final = 1000
 DEFAULT_OWNER_TOKEN: Final = "hf_fake_owner_token"
-JSON_TYPE: Final = "application/json; charset=utf-8"
-TEXT_TYPE: Final = "text/plain; charset=utf-8"
 ROBOTS: Final = b"User-agent: *\nAllow: /\n"
 
 _LIST_EXPAND_SET: Final = frozenset(LIST_EXPAND)
@@ -115,52 +131,6 @@ _SHARED_KEYS: Final = frozenset(
     }
 )
 _ITEM_OVERHEAD: Final = 120  # a tuple and its bytes headers, roughly
-
-
-@dataclass(slots=True)
-class HubRequest:
-    """One parsed request, as the routes and the fault hooks see it."""
-
-    method: str
-    target: str  # path and query exactly as sent
-    path: str
-    query: list[tuple[str, str]]
-    authorization: str | None
-    request_id: str
-
-    def values(self, *names: str) -> list[str]:
-        return [v for k, v in self.query if k in names]
-
-    def last(self, name: str) -> str | None:
-        found = self.values(name)
-        return found[-1] if found else None
-
-
-@dataclass(slots=True)
-class HubResponse:
-    """What the handler writes: Content-Length and X-Request-Id are added there."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    close: bool = False  # close the connection after this response
-
-
-class Faults:
-    """Hook points for injected failures; the base class injects none.
-
-    A subclass (RateLimit quotas, 429s, 5xx, resets, truncated bodies) answers
-    instead of the hub from ``before`` or rewrites the answer in ``after``.
-    """
-
-    def before(self, hub: FakeHub, request: HubRequest) -> HubResponse | None:
-        return None
-
-    def after(
-        self, hub: FakeHub, request: HubRequest, response: HubResponse
-    ) -> HubResponse:
-        return response
 
 
 class BadRequest(ValueError):
@@ -200,18 +170,6 @@ class _View:
 _DEFAULT_VIEW: Final = _View(DEFAULT_LIST_KEYS)
 # What a crawler asks for: every listing field (hfcrawl.hub.MODEL_LIST_EXPAND).
 _FULL_EXPAND_VIEW: Final = _View(("_id", "id", *LIST_EXPAND))
-
-
-def json_error(
-    status: int, message: str, *, code: str | None = None, header: bool = False
-) -> HubResponse:
-    """The Hub's error envelope ``{"error": ...}``, with its error headers."""
-    headers = []
-    if code is not None:
-        headers.append(("X-Error-Code", code))
-    if header:
-        headers.append(("X-Error-Message", message))
-    return HubResponse(status, orjson.dumps({"error": message}), headers=headers)
 
 
 def _truthy(value: str | None) -> bool:
@@ -359,6 +317,7 @@ class _Server(ThreadingHTTPServer):
         self.hub = hub
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.resets: set[socket.socket] = set()  # to close with a RST, no FIN
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
@@ -379,7 +338,22 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
             self.connections.discard(request)
-        super().shutdown_request(request)
+            reset = request in self.resets
+            self.resets.discard(request)
+        if reset:
+            # shutdown(SHUT_WR) would send a FIN first, which clients read as
+            # a clean end of stream; a plain close with SO_LINGER 0 is a RST.
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+    def reset_on_close(self, request: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            request.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+        with self.connections_lock:
+            self.resets.add(request)
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -417,9 +391,16 @@ class FakeHub:
 
     ``records`` holds every record (listed ones in the listing's default order,
     then the private ones). ``requests`` is the log of (method, path with query,
-    Authorization header or None). ``faults`` is the failure-injection hook.
-    ``cache_bytes`` bounds the serialised listing items kept in memory;
-    ``warm`` fills that cache for the all-fields listing up front.
+    Authorization header or None). ``cache_bytes`` bounds the serialised listing
+    items kept in memory; ``warm`` fills that cache for the all-fields listing
+    up front.
+
+    Failure injection, all off by default: ``quota`` (a ``Quota``) enforces
+    per-bucket RateLimit windows counted from ``start()``; ``faults`` takes
+    ``FaultRates`` (built-in transient faults) or any ``Faults`` hook;
+    ``page_delay`` holds back every ``/api/models`` listing answer that many
+    seconds. ``set_quota`` / ``set_faults`` / ``page_delay`` change them while
+    serving; ``stats`` counts requests, statuses, 429s and faults.
     """
 
     def __init__(
@@ -431,7 +412,9 @@ class FakeHub:
         broken: bool = False,
         *,
         owner_token: str = DEFAULT_OWNER_TOKEN,
-        faults: Faults | None = None,
+        faults: Faults | FaultRates | None = None,
+        quota: Quota | None = None,
+        page_delay: float = 0.0,
         cache_bytes: int = 256 * 2**20,
         warm: bool = True,
     ) -> None:
@@ -441,7 +424,12 @@ class FakeHub:
         self.seed = seed
         self.broken = broken
         self.owner_token = owner_token
-        self.faults = faults
+        self.faults: Faults | None = None
+        self.set_faults(faults)
+        self.page_delay = page_delay
+        self.stats = Stats()
+        self._limiter = RateLimiter(quota)
+        self._stopping = threading.Event()
         self.cache_bytes = cache_bytes
         self.records: list[Record] = build_records(n_models, seed, broken)
         self._by_id = {
@@ -482,9 +470,29 @@ class FakeHub:
             if was_enabled:
                 gc.enable()
 
+    # -- failure injection ----------------------------------------------------
+    @property
+    def quota(self) -> Quota | None:
+        return self._limiter.quota
+
+    def set_quota(self, quota: Quota | None) -> None:
+        """Enforce ``quota`` from now on, counting afresh in the current window."""
+        self._limiter.set_quota(quota)
+
+    def set_faults(self, faults: Faults | FaultRates | None) -> None:
+        """Install a fault hook; ``FaultRates`` get a fresh ``FaultInjector``."""
+        if isinstance(faults, FaultRates):
+            # All-zero rates inject nothing; skipping the hook skips its lock.
+            self.faults = FaultInjector(faults) if faults.active else None
+        else:
+            self.faults = faults
+
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> Self:
         if self._server is None:
+            self._stopping.clear()
+            # Quota windows are aligned to the moment the hub starts serving.
+            self._limiter.restart()
             server = _Server((self.host, self.port), self)
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -501,6 +509,7 @@ class FakeHub:
         if server is None:
             return
         self._server = self._thread = None
+        self._stopping.set()  # wakes handlers held back by a delay
         server.shutdown()
         server.server_close()
         server.close_connections()
@@ -543,8 +552,8 @@ class FakeHub:
             self._log.clear()
 
     # -- HTTP -----------------------------------------------------------------
-    def serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        """Answer one request on ``handler``: log, route, fault hooks, write."""
+    def serve(self, handler: _Handler, method: str) -> None:
+        """Answer one request on ``handler``: log, quota, fault hooks, route, write."""
         authorization = handler.headers.get("Authorization")
         target = handler.path
         with self._lock:
@@ -558,17 +567,55 @@ class FakeHub:
             authorization=authorization,
             request_id=f"Root=1-{int(time.time()):08x}-{next(self._request_ids):024x}",
         )
-        faults = self.faults
-        response = faults.before(self, request) if faults is not None else None
-        if response is None:
-            try:
-                response = self.route(request)
-            except Exception:  # noqa: BLE001 - a route bug must still answer, as a 500
-                traceback.print_exc()
-                response = json_error(500, "Internal Error")
-        if faults is not None:
-            response = faults.after(self, request, response)
+        response = self.answer(request)
+        if response.delay > 0 and self._stopping.wait(response.delay):
+            handler.close_connection = True  # stopping: nobody waits for it
+            return
+        if response.reset:
+            handler.close_connection = True
+            handler.server.reset_on_close(handler.connection)
+            return
+        self.stats.incr(f"status.{response.status}")
         self._write(handler, request, response)
+
+    def answer(self, request: HubRequest) -> HubResponse:
+        """The response to ``request`` after quota and fault hooks, not yet written."""
+        bucket = bucket_of(request.path)
+        stats = self.stats
+        stats.incr(f"requests.{bucket}")
+        ticket = self._limiter.take(bucket)
+        if ticket is not None and not ticket.granted:
+            stats.incr(f"429.{bucket}.quota")
+            response = RateLimiter.exceeded(ticket)
+        else:
+            faults = self.faults
+            early = faults.before(self, request) if faults is not None else None
+            if early is not None:
+                response = early
+            else:
+                try:
+                    response = self.route(request)
+                except Exception:  # noqa: BLE001 - a route bug must still answer, as a 500
+                    traceback.print_exc()
+                    response = json_error(500, "Internal Error")
+            if faults is not None:
+                response = faults.after(self, request, response)
+            # The Hub does not charge refusals to the quota (hub-api.md §8).
+            if ticket is not None and response.rejected:
+                self._limiter.refund(ticket)
+            if response.status == 429 and not response.reset:
+                stats.incr(f"429.{bucket}.fault")
+        if ticket is not None:
+            # The window's real state replaces whatever a hook put there.
+            response.headers = [
+                (k, v)
+                for k, v in response.headers
+                if k.lower() not in ("ratelimit", "ratelimit-policy")
+            ]
+            response.headers.extend(ticket.headers())
+        if request.path == "/api/models" and self.page_delay > 0:
+            response.delay += self.page_delay
+        return response
 
     def _write(
         self,
@@ -594,6 +641,11 @@ class FakeHub:
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if request.method == "HEAD":
             handler.wfile.write(head)
+        elif response.send is not None:
+            # A body cut short: the full Content-Length, part of the bytes,
+            # then an ordinary close, as when a server or proxy dies mid-body.
+            handler.wfile.write(head + body[: response.send])
+            handler.close_connection = True
         elif len(body) < 65536:
             handler.wfile.write(head + body)
         else:

@@ -22,7 +22,8 @@ import msgspec
 import pyarrow.parquet as pq
 
 from hfcrawl import __version__
-from hfcrawl.items import ROW_CLASSES
+from hfcrawl.checkpoint import save_checkpoint
+from hfcrawl.items import ROW_CLASSES, ItemBatch
 from hfcrawl.parquet import ParquetTableWriter
 from hfcrawl.pipelines.rows import rows_of
 from hfcrawl.runs import PART_RE, finished_parts, run_dir, run_id
@@ -201,7 +202,9 @@ class ExportPipeline:
         if not self.enabled:
             return item
         rows = rows_of(item)
-        if len(rows) == 1 or all(type(r) is type(rows[0]) for r in rows):
+        if not rows:
+            pass
+        elif len(rows) == 1 or all(type(r) is type(rows[0]) for r in rows):
             self._write(type(rows[0]), rows)
         else:
             groups: dict[type, list[Any]] = defaultdict(list)
@@ -209,6 +212,9 @@ class ExportPipeline:
                 groups[type(row)].append(row)
             for cls, group in groups.items():
                 self._write(cls, group)
+        if isinstance(item, ItemBatch) and item.checkpoint:
+            # the rows above are in their logs: the crawl may now resume past them
+            save_checkpoint(self.crawler.settings, item.checkpoint)
         return item
 
     def _write(self, cls: type, rows: list[Any]) -> None:

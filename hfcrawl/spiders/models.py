@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+import itertools
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from hfcrawl.args import (
     str_list,
     timestamp,
 )
+from hfcrawl.checkpoint import load_checkpoint
 from hfcrawl.coerce import to_datetime
 from hfcrawl.hub import (
     MAX_PAGE_SIZE,
@@ -28,7 +30,7 @@ from hfcrawl.hub import (
     MODEL_SORTS,
 )
 from hfcrawl.items import ItemBatch, Missed, Model
-from hfcrawl.parsers.ids import read_ids
+from hfcrawl.parsers.ids import IdLine, read_ids
 from hfcrawl.parsers.links import next_link
 from hfcrawl.parsers.models import (
     decode_model,
@@ -36,6 +38,7 @@ from hfcrawl.parsers.models import (
     parse_model_detail,
     parse_models_page,
 )
+from hfcrawl.runs import resumed_keys
 from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
@@ -109,22 +112,33 @@ class ModelsSpider(HubSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows_emitted = 0
+        self.pages_done = 0
 
     async def start(self) -> AsyncIterator[Any]:
+        done = resumed_keys(self.crawler)
         if self.options.targeted:
-            for item in self.targeted_requests():
+            for item in self.targeted_requests(done.requested):
                 yield item
-        else:
-            yield Request(
-                self.listing_url(),
-                callback=self.parse_listing,
-                errback=self.listing_failed,
-            )
+            return
+        listing = load_checkpoint(self.settings).get("listing")
+        if listing is None:
+            yield self.listing_request(self.listing_url(), page=1)
+        elif listing["next"]:
+            # resume after the last page whose rows were written
+            self.pages_done = listing["page"]
+            self.rows_emitted = listing["rows"]
+            yield self.listing_request(listing["next"], page=listing["page"] + 1)
+        if self.options.detail:
+            for repo_id in sorted(done.listed - done.detailed):
+                yield self.detail_request(
+                    repo_id, MODEL_DETAIL_EXPAND, self.parse_detail
+                )
 
     # --- the listing ------------------------------------------------------------
     def listing_url(self) -> str:
         opts = self.options
-        page = min(MAX_PAGE_SIZE, opts.limit) if opts.limit else MAX_PAGE_SIZE
+        size = self.settings.getint("HFCRAWL_PAGE_SIZE", MAX_PAGE_SIZE)
+        page = min(size, opts.limit) if opts.limit else size
         params: list[tuple[str, str | int]] = [("limit", page)]
         for name in ("search", "author", "pipeline_tag", "sort"):
             value = getattr(opts, name)
@@ -134,19 +148,36 @@ class ModelsSpider(HubSpider):
         params += [("expand[]", f) for f in MODEL_LIST_EXPAND]
         return self.api_url("/api/models", params)
 
+    def listing_request(self, url: str, page: int) -> Request:
+        # dont_filter: after a hard kill, Scrapy's dupefilter has seen URLs whose
+        # answers never reached the run folder
+        return Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            meta={"hfcrawl_page": page},
+            dont_filter=True,
+        )
+
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        page = response.meta.get("hfcrawl_page", self.pages_done + 1)
+        if page <= self.pages_done:
+            # a request Scrapy's JOBDIR queue kept, for a page already written
+            self.crawler.stats.inc_value("hfcrawl/pages_already_done")
+            return
         try:
             rows = parse_models_page(response.body, response.url, self.now())
         except msgspec.DecodeError as exc:
             yield self.retry_or_missed(response, "listing", None, exc)
             return
+        self.pages_done = page
         done = self._cut(rows)
-        # the next page downloads while this one goes through the pipelines
         nxt = None if done else next_link(response.headers.get(b"Link"))
+        # the next page downloads while this one goes through the pipelines
         if nxt:
-            yield Request(nxt, callback=self.parse_listing, errback=self.listing_failed)
-        if rows:
-            yield ItemBatch(rows)
+            yield self.listing_request(nxt, page=page + 1)
+        checkpoint = {"listing": {"page": page, "next": nxt, "rows": self.rows_emitted}}
+        yield ItemBatch(rows, checkpoint=checkpoint)
         if self.options.detail:
             for row in rows:
                 if isinstance(row, Model) and isinstance(row.id, str):
@@ -161,9 +192,8 @@ class ModelsSpider(HubSpider):
         if since is not None:
             for i, row in enumerate(rows):
                 if isinstance(row, Model) and not _newer(row.last_modified, since):
-                    del rows[
-                        i:
-                    ]  # sorted by lastModified, newest first: the rest is older
+                    # sorted by lastModified, newest first: the rest is older
+                    del rows[i:]
                     done = True
                     break
         limit = self.options.limit
@@ -179,38 +209,34 @@ class ModelsSpider(HubSpider):
         yield ItemBatch([self.missed(failure, "listing", None)])
 
     # --- targeted ids -----------------------------------------------------------
-    def targeted_requests(self) -> Iterator[Any]:
+    def targeted_requests(self, done: set[str]) -> Iterator[Any]:
+        """A request per id, skipping the ids a resumed run already holds."""
         opts = self.options
-        lines = list(read_ids(opts.ids, self.endpoint))
-        count = 0
-        sources = [lines]
+        sources: list[Iterable[IdLine]] = [read_ids(opts.ids, self.endpoint)]
         handle = None
         if opts.ids_file is not None:
             handle = opts.ids_file.open(encoding="utf-8")
-            sources.append(read_ids(handle, self.endpoint))  # type: ignore[arg-type]
+            sources.append(read_ids(handle, self.endpoint))
         expand = MODEL_LIST_EXPAND + (MODEL_DETAIL_EXPAND if opts.detail else ())
+        count = 0
         try:
-            for source in sources:
-                for line in source:
-                    if opts.limit is not None and count >= opts.limit:
-                        return
-                    count += 1
-                    if line.repo_id is None:
-                        yield ItemBatch(
-                            [
-                                Missed(
-                                    kind="model",
-                                    id=line.text,
-                                    reason="invalid",
-                                    detail=line.problem,
-                                    crawled_at=self.now(),
-                                )
-                            ]
-                        )
-                    else:
-                        yield self.detail_request(
-                            line.repo_id, expand, self.parse_model
-                        )
+            for line in itertools.chain.from_iterable(sources):
+                if opts.limit is not None and count >= opts.limit:
+                    return
+                count += 1
+                if (line.repo_id or line.text) in done:
+                    continue
+                if line.repo_id is None:
+                    missed = Missed(
+                        kind="model",
+                        id=line.text,
+                        reason="invalid",
+                        detail=line.problem,
+                        crawled_at=self.now(),
+                    )
+                    yield ItemBatch([missed])
+                else:
+                    yield self.detail_request(line.repo_id, expand, self.parse_model)
         finally:
             if handle is not None:
                 handle.close()
@@ -226,6 +252,7 @@ class ModelsSpider(HubSpider):
             callback=callback,
             errback=self.model_failed,
             cb_kwargs={"requested_id": repo_id},
+            dont_filter=True,  # see listing_request; dedup keeps rows unique
         )
 
     def parse_model(self, response: Response, requested_id: str) -> Iterator[Any]:
