@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -51,3 +53,29 @@ class GcTuningExtension:
         if self.threshold > 0:
             gc.set_threshold(*self._saved)
             gc.unfreeze()
+
+
+class JobdirQueueReset:
+    """Starts every session of a JOBDIR crawl with Scrapy's request queue empty.
+
+    After a hard kill Scrapy's disk queue is unreadable (its positions are saved
+    only on a clean close: the next push fails with ``struct.error``) and its
+    dupefilter has marked requests that never completed as seen. hfcrawl resumes
+    from its own checkpoint and from what the run folder holds
+    (``hfcrawl.checkpoint``), so Scrapy's queue and seen-set are dropped instead
+    of half-trusted, after a clean stop as after a kill.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        jobdir = crawler.settings.get("JOBDIR")
+        if not jobdir:
+            return
+        queue, seen = Path(jobdir, "requests.queue"), Path(jobdir, "requests.seen")
+        if queue.exists() or seen.exists():
+            logger.info("resuming from hfcrawl's checkpoint in %s", jobdir)
+        shutil.rmtree(queue, ignore_errors=True)
+        seen.unlink(missing_ok=True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)

@@ -55,6 +55,7 @@ EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
     "hfcrawl.feeds.RowFeedExporter": 0,
     "hfcrawl.extensions.GcTuningExtension": 0,
+    "hfcrawl.extensions.JobdirQueueReset": 0,
 }
 HFCRAWL_GC_THRESHOLD = 100_000  # see hfcrawl.extensions.GcTuningExtension
 FEED_EXPORTERS = {"parquet": "hfcrawl.exporters.ParquetItemExporter"}
