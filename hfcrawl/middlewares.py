@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
 
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 
 class HubAuthMiddleware:
@@ -30,6 +32,8 @@ class HubAuthMiddleware:
             else None
         )
         self._header = f"Bearer {token}".encode() if token else None
+        if token:
+            redact_in_logs(token)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -46,3 +50,33 @@ class HubAuthMiddleware:
         else:
             request.headers.pop(b"Authorization", None)
             request.meta["hfcrawl_token_sent"] = False
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        request.headers.pop(b"Authorization", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        request.headers.pop(b"Authorization", None)
+
+
+class _Redact(logging.Filter):
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "hf_***"), ()
+        return True
+
+
+def redact_in_logs(secret: str) -> None:
+    """Mask ``secret`` in every log line, whoever logs it (defence in depth:
+    nothing in hfcrawl or Scrapy is meant to log headers)."""
+    for handler in logging.getLogger().handlers:
+        known = any(
+            isinstance(f, _Redact) and f.secret == secret for f in handler.filters
+        )
+        if not known:
+            handler.addFilter(_Redact(secret))

@@ -35,13 +35,24 @@ DOWNLOAD_TIMEOUT = 60
 # --- retries --------------------------------------------------------------------
 RETRY_ENABLED = True
 RETRY_TIMES = 5
-RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+# 429 is HubRateLimitMiddleware's: it waits what the Hub says, then retries
+RETRY_HTTP_CODES = [408, 500, 502, 503, 504, 522, 524]
+HFCRAWL_RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry, doubling
+HFCRAWL_RETRY_BACKOFF_MAX = 30.0
+HFCRAWL_RATELIMIT_RESERVE = 1  # requests kept in hand in each quota window
+HFCRAWL_RATELIMIT_MARGIN = 0.5  # seconds added to every wait the Hub announces
+HFCRAWL_MAX_429_RETRIES = 10
 # 1,000-model pages with every field are several MB: allow them, warn on 64 MB
 DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
-    "hfcrawl.middlewares.HubAuthMiddleware": 560,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "hfcrawl.ratelimit.BackoffRetryMiddleware": 550,
+    "hfcrawl.ratelimit.HubRateLimitMiddleware": 650,
+    # closest to the download: the header is added last and removed first, so
+    # no retried or redirected copy of a request (nor JOBDIR) ever holds it
+    "hfcrawl.middlewares.HubAuthMiddleware": 900,
 }
 
 # --- items ----------------------------------------------------------------------

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spiderloader import get_spider_loader
 
 from hfcrawl.args import ArgumentError
@@ -32,6 +34,16 @@ class Command(ScrapyCrawlCommand):
             joined[name] = f"{joined[name]},{value}" if name in joined else value
         opts.spargs = [f"{k}={v}" for k, v in joined.items()]
         super().process_options(args, opts)
+        assert self.settings is not None
+        token = self.settings.get("HF_TOKEN")
+        if (
+            token
+            and self.settings.getpriority("HF_TOKEN") == SETTINGS_PRIORITIES["cmdline"]
+        ):
+            # Scrapy logs every -s setting at start: the token goes through the
+            # environment instead, where huggingface_hub's lookup finds it
+            os.environ["HF_TOKEN"] = token
+            self.settings.set("HF_TOKEN", None, priority="cmdline")
 
         if len(args) == 1:
             self._check_arguments(args[0], opts)

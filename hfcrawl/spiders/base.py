@@ -13,6 +13,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from hfcrawl.hub import DEFAULT_ENDPOINT, error_reason, hub_endpoint
 from hfcrawl.items import ItemBatch, Missed
+from hfcrawl.ratelimit import delay_retry
 
 if TYPE_CHECKING:
     from typing import Self
@@ -73,6 +74,11 @@ class HubSpider(Spider):
         assert request is not None
         retry = get_retry_request(request, spider=self, reason="bad_body")
         if retry is not None:
+            delay_retry(
+                retry,
+                self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_BASE", 1.0),
+                self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_MAX", 30.0),
+            )
             return retry
         attempts = request.meta.get("retry_times", 0) + 1
         return ItemBatch(
