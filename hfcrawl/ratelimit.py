@@ -71,7 +71,9 @@ class Bucket:
         start = max(now, self.paused_until, self.next_at)
         if self.remaining is not None:
             if start >= self.reset_at and self.quota and self.window:
-                # a new window: the full quota again, until a response says more
+                # a new window: the full quota again, until a response says more;
+                # not right at the edge, where the Hub's clock may still be behind
+                start = max(start, self.reset_at + margin)
                 windows = int((start - self.reset_at) // self.window) + 1
                 self.reset_at += windows * self.window
                 self.remaining, self.unanswered = self.quota, 0

@@ -1,0 +1,205 @@
+"""Crawl operations against a fake Hub with quotas and faults: pacing, retries,
+Missed rows, token hygiene."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
+
+from hfcrawl.fakehub import FakeHub, FaultRates, Quota
+from hfcrawl.middlewares import HubAuthMiddleware
+from hfcrawl.ratelimit import Bucket, HubRateLimitMiddleware, bucket_of
+from hfcrawl.spiders.models import ModelsSpider
+from tests.conftest import project_settings
+from tests.crawl import crawl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def listed_ids(hub: Any) -> set[str]:
+    return {r["id"] for r in hub.records if not r.get("private")}
+
+
+@pytest.mark.slow
+@deferred_f_from_coro_f
+async def test_quota_is_respected_with_almost_no_429s(tmp_path: Path) -> None:
+    # 8,000 models at 100 a page are 80 listing requests; 25 a 2-second window
+    # means the crawl cannot take less than ~6 s
+    with FakeHub(n_models=8000, quota=Quota(api=25, window=2.0)) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_RATELIMIT_MARGIN=0.2)
+        result = await crawl(ModelsSpider, settings)
+        ids = result.table("models").column("id").to_pylist()
+        assert len(ids) == len(set(ids))
+        assert set(ids) == listed_ids(hub)
+        assert hub.stats["429.api.quota"] <= 2
+        assert result.stats.get("hfcrawl/ratelimit/waited_seconds", 0) > 1
+
+
+@pytest.mark.slow
+@deferred_f_from_coro_f
+async def test_every_fault_on_every_model_once_or_missed(tmp_path: Path) -> None:
+    rates = FaultRates(
+        rate_429=0.2,
+        rate_5xx=0.05,
+        rate_reset=0.01,
+        rate_truncated=0.01,
+        rate_bad_json=0.01,
+        seed=3,
+    )
+    with FakeHub(n_models=2500, faults=rates) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(
+            HFCRAWL_PAGE_SIZE=100,
+            HFCRAWL_RETRY_BACKOFF_BASE=0.05,
+            HFCRAWL_RETRY_BACKOFF_MAX=0.2,
+            HFCRAWL_RATELIMIT_MARGIN=0.0,
+        )
+        ids_file = tmp_path / "ids.txt"
+        wanted = sorted(listed_ids(hub))[:150]
+        ids_file.write_text("\n".join([*wanted, "nobody/missing-model"]))
+        listing = await crawl(ModelsSpider, settings)
+        ids = listing.table("models").column("id").to_pylist()
+        assert len(ids) == len(set(ids))
+        assert set(ids) == listed_ids(hub)
+        assert listing.table("missed") is None
+        injected = hub.stats.snapshot()
+        assert injected["fault.429"] > 0
+        assert injected["fault.5xx"] > 0
+
+        settings["HFCRAWL_EXPORT_DIR"] = str(tmp_path / "targeted")
+        targeted = await crawl(ModelsSpider, settings, ids_file=str(ids_file))
+        got = targeted.table("models").column("id").to_pylist()
+        assert sorted(got) == wanted
+        missed = targeted.table("missed").to_pylist()
+        assert [(m["id"], m["reason"]) for m in missed] == [
+            ("nobody/missing-model", "not_found")
+        ]
+
+
+@deferred_f_from_coro_f
+async def test_failing_for_good_is_a_missed_error_with_attempts(tmp_path: Path) -> None:
+    rates = FaultRates(rate_5xx=1.0, max_failures_per_request=100, seed=1)
+    with FakeHub(n_models=50, faults=rates) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(
+            RETRY_TIMES=2,
+            HFCRAWL_RETRY_BACKOFF_BASE=0.01,
+            HFCRAWL_RETRY_BACKOFF_MAX=0.01,
+        )
+        result = await crawl(
+            ModelsSpider, settings, ids="google-bert/bert-base-uncased"
+        )
+        (missed,) = result.table("missed").to_pylist()
+        assert missed["reason"] == "error"
+        assert missed["status"] in (500, 502, 503, 504)
+        assert missed["attempts"] == 3
+        assert missed["id"] == "google-bert/bert-base-uncased"
+
+
+def test_bucket_spreads_the_remaining_quota_over_the_window() -> None:
+    bucket = Bucket()
+    bucket.update(now=100.0, remaining=11, reset_in=10)
+    bucket.quota, bucket.window = 20, 10.0
+    slots = [bucket.slot(100.0, reserve=1, margin=0.5) for _ in range(12)]
+    # 11 left, 1 kept in reserve: 10 requests spread over the 10 s left
+    assert slots[0] == 100.0
+    assert slots[1] == pytest.approx(101.0)
+    assert slots[9] == pytest.approx(109.0, abs=0.2)
+    # the 11th would spend the reserve: it waits for the next window
+    assert slots[10] >= 110.5
+    assert slots[11] > slots[10]
+
+
+def test_429_waits_what_the_hub_says_then_retries() -> None:
+    crawler = get_crawler(ModelsSpider, {"HF_ENDPOINT": "https://huggingface.co"})
+    crawler.stats.open_spider()
+    mw = HubRateLimitMiddleware.from_crawler(crawler)
+    request = Request("https://huggingface.co/api/models?limit=1000")
+    response = Response(
+        request.url,
+        status=429,
+        headers={
+            "RateLimit": '"api";r=0;t=55',
+            "RateLimit-Policy": '"fixed window";"api";q=500;w=300',
+        },
+        request=request,
+    )
+    retry = mw.process_response(request, response)
+    assert isinstance(retry, Request)
+    assert retry.meta["hfcrawl_429_retries"] == 1
+    bucket = mw.buckets["api"]
+    assert bucket.quota == 500
+    assert bucket.remaining == 0
+    assert bucket.paused_until >= bucket.reset_at  # ~55 s + margin from now
+    per_action = Response(
+        request.url, status=429, headers={"Retry-After": "3"}, request=request
+    )
+    mw.process_response(retry, per_action)
+    assert crawler.stats.get_value("hfcrawl/ratelimit/429") == 2
+
+
+def test_buckets_by_path() -> None:
+    assert bucket_of("/api/models") == "api"
+    assert bucket_of("/org/name/resolve/main/README.md") == "resolvers"
+    assert bucket_of("/org/name") == "pages"
+
+
+def test_token_goes_to_the_hub_host_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_canary_0123456789")
+    crawler = get_crawler(ModelsSpider, {"HF_ENDPOINT": "https://huggingface.co"})
+    mw = HubAuthMiddleware.from_crawler(crawler)
+    hub = Request("https://huggingface.co/api/models/a/b")
+    mw.process_request(hub)
+    assert hub.headers[b"Authorization"] == b"Bearer hf_canary_0123456789"
+    mw.process_response(hub, Response(hub.url, request=hub))
+    assert b"Authorization" not in hub.headers  # no copy of it can carry the token
+    for url in (
+        "https://export.arxiv.org/api/query?id_list=1707.08567",
+        "https://open-llm-leaderboard-open-llm-leaderboard.hf.space/",
+        "https://cdn-lfs.huggingface.co/repos/x",
+    ):
+        other = Request(url, headers={"Authorization": "Bearer hf_canary_0123456789"})
+        mw.process_request(other)
+        assert b"Authorization" not in other.headers, url
+
+
+def test_canary_token_is_in_no_file_and_no_log_line(tmp_path: Path) -> None:
+    canary = "hf_canaryTOKEN4242424242"
+    with FakeHub(n_models=1200, owner_token=canary) as hub:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+        env.update(HF_ENDPOINT=hub.url, HF_TOKEN=canary, HF_HOME=str(tmp_path / "h"))
+        for extra in (
+            ["-a", "ids=bert-base-uncased,someone/private-model,nobody/x"],
+            ["-a", "limit=1100", "-s", f"HF_TOKEN={canary}"],
+        ):
+            done = subprocess.run(
+                [
+                    sys.executable, "-m", "scrapy", "crawl", "models", *extra,
+                    "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
+                    "-s", f"JOBDIR={tmp_path / 'job'}",
+                    "-s", "LOG_LEVEL=DEBUG",
+                    "-s", f"LOG_FILE={tmp_path / 'crawl.log'}",
+                ],
+                cwd=ROOT, env=env, capture_output=True, check=False, timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr[-2000:]
+            assert canary.encode() not in done.stdout + done.stderr
+        sent = [(path, auth) for _, path, auth in hub.requests]
+    # the private model was readable with the token: it was sent, as a header
+    assert any(auth == f"Bearer {canary}" for _, auth in sent)
+    assert all(path.startswith("/api/") for path, auth in sent if auth)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in written)
+    assert (tmp_path / "crawl.log").stat().st_size > 0
+    for path in written:
+        assert canary.encode() not in path.read_bytes(), path
