@@ -67,7 +67,10 @@ EXTENSIONS = {
     "hfcrawl.feeds.RowFeedExporter": 0,
     "hfcrawl.extensions.GcTuningExtension": 0,
     "hfcrawl.extensions.JobdirQueueReset": 0,
+    "hfcrawl.extensions.ProgressExtension": 0,
 }
+HFCRAWL_PROGRESS_INTERVAL = 30.0  # seconds between progress lines; 0: none
+LOGSTATS_INTERVAL = 0  # Scrapy's pages/items line counts batches, not rows
 HFCRAWL_GC_THRESHOLD = 100_000  # see hfcrawl.extensions.GcTuningExtension
 FEED_EXPORTERS = {"parquet": "hfcrawl.exporters.ParquetItemExporter"}
 FEED_EXPORT_ENCODING = "utf-8"

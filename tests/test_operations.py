@@ -203,3 +203,18 @@ def test_canary_token_is_in_no_file_and_no_log_line(tmp_path: Path) -> None:
     assert (tmp_path / "crawl.log").stat().st_size > 0
     for path in written:
         assert canary.encode() not in path.read_bytes(), path
+
+
+@deferred_f_from_coro_f
+async def test_progress_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with FakeHub(n_models=1500, page_delay=0.2) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_PROGRESS_INTERVAL=0.5)
+        with caplog.at_level("INFO", logger="hfcrawl.extensions"):
+            await crawl(ModelsSpider, settings, limit="1200")
+    lines = [r.getMessage() for r in caplog.records if "progress:" in r.getMessage()]
+    assert len(lines) >= 3  # periodic ones, then the last at close
+    assert "~1,200 in all" in lines[0]
+    assert "min left" in lines[0]
+    assert lines[-1].startswith("progress: 1,200 rows (models 1,200)")
+    assert "requests, 0 429s" in lines[-1]

@@ -218,6 +218,8 @@ class ExportPipeline:
         return item
 
     def _write(self, cls: type, rows: list[Any]) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"hfcrawl/rows/{table_spec(cls).table}", len(rows))
         while rows:
             part = self._parts.get(cls) or self._open_part(cls)
             room = self.part_rows - part.rows

@@ -113,6 +113,8 @@ class ModelsSpider(HubSpider):
         super().__init__(*args, **kwargs)
         self.rows_emitted = 0
         self.pages_done = 0
+        self.listing_total: int | None = None  # X-Total-Count, when the Hub sends it
+        self._id_count: int | None = None
 
     async def start(self) -> AsyncIterator[Any]:
         done = resumed_keys(self.crawler)
@@ -133,6 +135,17 @@ class ModelsSpider(HubSpider):
                 yield self.detail_request(
                     repo_id, MODEL_DETAIL_EXPAND, self.parse_detail
                 )
+
+    def expected_rows(self) -> int | None:
+        """How many rows the crawl will end with, where it can know (progress)."""
+        if self.options.targeted:
+            if self._id_count is None:
+                self._id_count = len(self.options.ids) + _count_ids(
+                    self.options.ids_file
+                )
+            total = self._id_count
+            return min(total, self.options.limit) if self.options.limit else total
+        return self.options.limit or self.listing_total
 
     # --- the listing ------------------------------------------------------------
     def listing_url(self) -> str:
@@ -171,6 +184,9 @@ class ModelsSpider(HubSpider):
             yield self.retry_or_missed(response, "listing", None, exc)
             return
         self.pages_done = page
+        total = response.headers.get(b"X-Total-Count")
+        if total and total.isdigit():
+            self.listing_total = int(total)
         done = self._cut(rows)
         nxt = None if done else next_link(response.headers.get(b"Link"))
         # the next page downloads while this one goes through the pipelines
@@ -283,6 +299,15 @@ class ModelsSpider(HubSpider):
         kind = "model" if request.callback == self.parse_model else "model_detail"
         yield ItemBatch(
             [self.missed(failure, kind, request.cb_kwargs.get("requested_id"))]
+        )
+
+
+def _count_ids(path: Path | None) -> int:
+    if path is None:
+        return 0
+    with path.open(encoding="utf-8") as lines:
+        return sum(
+            1 for line in lines if line.strip() and not line.lstrip().startswith("#")
         )
 
 
