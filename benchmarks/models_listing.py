@@ -9,6 +9,9 @@
    the same fields...])``, rows written to Parquet with pyarrow in row groups.
 3. The ceiling: the same pages, already in memory, parsed (json, then orjson) and
    written as the same columns with pyarrow, nothing else.
+4. Pacing: the same crawl under a fake-Hub quota (``--quota 25/5``: 25 API
+   requests per 5-second window, pages of ``--quota-page-size`` models): its time
+   divided by the least the quota allows (pages / quota x window), and the 429s.
 
 Each runs in its own process against a fake Hub in another process; peak RSS is
 that process's own. Figures are printed, never asserted.
@@ -71,6 +74,44 @@ def run_hfcrawl(url: str, workdir: Path) -> dict[str, Any]:
         "rows": manifest["tables"]["models"]["rows"],
         "requests": manifest["stats"].get("downloader/request_count", 0),
     }
+
+
+def run_quota(models: int, quota: int, window: float, page_size: int) -> None:
+    hub = subprocess.Popen(
+        [PY, "-m", "hfcrawl.fakehub", "--models", str(models), "--port", "0",
+         "--quota-api", str(quota), "--window", str(window)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert hub.stdout is not None
+    url = hub.stdout.readline().split()[2]
+    workdir = Path(tempfile.mkdtemp(prefix="hfcrawl-bench-"))
+    exports = workdir / "exports"
+    env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": ""}
+    try:
+        seconds, _, _ = timed(
+            [PY, "-m", "scrapy", "crawl", "models", "-s", f"HFCRAWL_EXPORT_DIR={exports}",
+             "-s", "HFCRAWL_RUN_ID=quota", "-s", f"HFCRAWL_PAGE_SIZE={page_size}",
+             "-s", "LOG_LEVEL=WARNING"],
+            env,
+        )  # fmt: skip
+        manifest = json.loads(
+            (exports / "models" / "quota" / "manifest.json").read_text()
+        )
+    finally:
+        hub.terminate()
+        hub.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    stats = manifest["stats"]
+    pages = stats.get("downloader/request_count", 0)
+    floor = pages / quota * window
+    print(
+        f"\n== pacing: {models:,} models, {page_size} a page, quota {quota} per {window:g} s =="
+    )
+    print(
+        f"{manifest['tables']['models']['rows']:,} rows, {pages} requests in {seconds:.1f} s;"
+        f" the quota allows no less than {floor:.1f} s: {seconds / floor:.2f}x the minimum;"
+        f" 429s received: {stats.get('hfcrawl/ratelimit/429', 0)}"
+    )
 
 
 def run_child(mode: str, url: str, workdir: Path) -> dict[str, Any]:
@@ -148,9 +189,7 @@ def child_bare(url: str, workdir: Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     from hfcrawl.hub import MODEL_LIST_EXPAND
-    from hfcrawl.items import Model
     from hfcrawl.parsers.links import next_link
-    from hfcrawl.schema import table_spec
 
     query = "&".join(["limit=1000", *(f"expand[]={f}" for f in MODEL_LIST_EXPAND)])
     pages, next_url = [], f"{url}/api/models?{query}"
@@ -158,9 +197,6 @@ def child_bare(url: str, workdir: Path) -> dict[str, Any]:
         with urllib.request.urlopen(next_url) as resp:
             pages.append(resp.read())
             next_url = next_link(resp.headers.get("Link"))
-    spec = table_spec(Model)
-    names = [f.name for f in spec.schema if f.type.equals(pa_string()) or True]
-    del names
     results = {}
     for label, loads in (("json", json.loads), ("orjson", orjson.loads)):
         start = time.perf_counter()
@@ -174,12 +210,6 @@ def child_bare(url: str, workdir: Path) -> dict[str, Any]:
         results[label] = count / (time.perf_counter() - start)
     return {"rows": count, "json_rows_per_s": results["json"],
             "orjson_rows_per_s": results["orjson"]}  # fmt: skip
-
-
-def pa_string() -> Any:
-    import pyarrow as pa
-
-    return pa.string()
 
 
 def _bare_schema() -> Any:
@@ -266,6 +296,10 @@ def main() -> None:
     parser.add_argument(
         "--skip-hfapi", action="store_true", help="only hfcrawl + ceiling"
     )
+    parser.add_argument("--quota", default="25/5", help="API requests/window seconds")
+    parser.add_argument("--quota-models", type=int, default=20_000)
+    parser.add_argument("--quota-page-size", type=int, default=200)
+    parser.add_argument("--skip-quota", action="store_true")
     args = parser.parse_args()
     if args.child:
         fn = {"hfapi": child_hfapi, "bare": child_bare}[args.child]
@@ -301,6 +335,9 @@ def main() -> None:
             f"ceiling, parse + write only:  json {bare['json_rows_per_s']:,.0f} models/s,"
             f" orjson {bare['orjson_rows_per_s']:,.0f} models/s"
         )
+    if not args.skip_quota:
+        quota, window = args.quota.split("/")
+        run_quota(args.quota_models, int(quota), float(window), args.quota_page_size)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ bucket stands on every response (hub-api.md §8)::
     RateLimit: "api";r=489;t=189
     RateLimit-Policy: "fixed window";"api";q=500;w=300
 
-``HubRateLimitMiddleware`` spreads the requests a bucket has left evenly over
-the time left in its window, keeping ``HFCRAWL_RATELIMIT_RESERVE`` in hand so
-the count never reaches zero; after a 429 it holds the bucket for what
+``HubRateLimitMiddleware`` lets requests go while a bucket has more than
+``HFCRAWL_RATELIMIT_RESERVE`` left in its window, so the count never reaches
+zero, then holds them until the window ends; after a 429 it holds the bucket for what
 ``RateLimit`` ``t`` or ``Retry-After`` says (plus ``HFCRAWL_RATELIMIT_MARGIN``)
 and sends the request again. AutoThrottle keeps adjusting for latency.
 """
@@ -56,39 +56,61 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 @dataclass
 class Bucket:
-    """What is known of one quota bucket, and when it may next send."""
+    """What is known of one quota bucket, and when it may next send.
+
+    Requests go as fast as the crawl makes them while the window has more than
+    ``reserve`` left (counting those sent but not yet answered); then they wait
+    for the window's end. Spreading them evenly instead would lose throughput
+    whenever the crawl is slower than the spread, and the Hub counts windows,
+    not rates.
+    """
 
     remaining: int | None = None  # as of the last response
-    reset_at: float = 0.0  # monotonic time the window ends
+    reset_at: float = 0.0  # monotonic time the window ends (best estimate)
     quota: int | None = None
     window: float | None = None
     unanswered: int = 0  # sent since the last reading, not yet counted in it
-    next_at: float = 0.0  # the earliest the next request may go
     paused_until: float = 0.0  # after a 429
+    opens_at: float = 0.0  # requests booked into a coming window wait for it
 
     def slot(self, now: float, reserve: int, margin: float) -> float:
         """Book the next request; the monotonic time it may be sent."""
-        start = max(now, self.paused_until, self.next_at)
-        if self.remaining is not None:
-            if start >= self.reset_at and self.quota and self.window:
-                # a new window: the full quota again, until a response says more;
-                # not right at the edge, where the Hub's clock may still be behind
-                start = max(start, self.reset_at + margin)
-                windows = int((start - self.reset_at) // self.window) + 1
-                self.reset_at += windows * self.window
-                self.remaining, self.unanswered = self.quota, 0
-            budget = self.remaining - self.unanswered - reserve
-            if budget <= 0:
-                start = max(start, self.reset_at + margin)
-                self.next_at = start
-            else:
-                self.next_at = start + max(self.reset_at - start, 0.0) / budget
+        start = max(now, self.paused_until, self.opens_at)
+        if self.remaining is None:
+            self.unanswered += 1
+            return start
+        if start >= self.reset_at:
+            self._next_window(start, margin)
+        if self.remaining - self.unanswered <= reserve:
+            # the window is spent but for the reserve: book into the next one
+            self._next_window(self.reset_at, margin)
+            start = max(start, self.opens_at)
         self.unanswered += 1
         return start
 
+    def _next_window(self, at: float, margin: float) -> None:
+        """Move the booking to the window running at ``at`` (or the next)."""
+        if self.quota and self.window:
+            windows = int((at - self.reset_at) // self.window) + 1
+            self.opens_at = self.reset_at + (windows - 1) * self.window + margin
+            self.reset_at += windows * self.window
+            # the full quota again, until a response says more
+            self.remaining, self.unanswered = self.quota, 0
+        else:  # no policy known: one request after the end, then a reading
+            self.opens_at = self.reset_at + margin
+            self.remaining, self.unanswered = None, 0
+
     def update(self, now: float, remaining: int, reset_in: int) -> None:
+        """A response's reading. ``t`` is whole seconds rounded up, so within a
+        window the earliest ``now + t`` seen is the closest to the real end."""
+        estimate = now + reset_in
+        same_window = (
+            self.remaining is not None
+            and remaining <= self.remaining
+            and estimate <= self.reset_at + 1
+        )
+        self.reset_at = min(self.reset_at, estimate) if same_window else estimate
         self.remaining = remaining
-        self.reset_at = now + reset_in
         self.unanswered = 0
 
 

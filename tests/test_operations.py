@@ -106,18 +106,20 @@ async def test_failing_for_good_is_a_missed_error_with_attempts(tmp_path: Path) 
         assert missed["id"] == "google-bert/bert-base-uncased"
 
 
-def test_bucket_spreads_the_remaining_quota_over_the_window() -> None:
+def test_bucket_keeps_a_reserve_then_waits_for_the_next_window() -> None:
     bucket = Bucket()
     bucket.update(now=100.0, remaining=11, reset_in=10)
     bucket.quota, bucket.window = 20, 10.0
     slots = [bucket.slot(100.0, reserve=1, margin=0.5) for _ in range(12)]
-    # 11 left, 1 kept in reserve: 10 requests spread over the 10 s left
-    assert slots[0] == 100.0
-    assert slots[1] == pytest.approx(101.0)
-    assert slots[9] == pytest.approx(109.0, abs=0.2)
-    # the 11th would spend the reserve: it waits for the next window
-    assert slots[10] >= 110.5
-    assert slots[11] > slots[10]
+    # 11 left, 1 kept in hand: 10 go at once
+    assert slots[:10] == [100.0] * 10
+    # the 11th would leave nothing: it waits for the window's end (+ margin),
+    # when the full quota is there again
+    assert slots[10] == pytest.approx(110.5)
+    assert slots[11] == pytest.approx(110.5)
+    # a later reading narrows the window's end: t is rounded up to whole seconds
+    bucket.update(now=100.4, remaining=19, reset_in=10)
+    assert bucket.reset_at == pytest.approx(110.4)
 
 
 def test_429_waits_what_the_hub_says_then_retries() -> None:
