@@ -76,12 +76,9 @@ class Bucket:
     def slot(self, now: float, reserve: int, margin: float) -> float:
         """Book the next request; the monotonic time it may be sent."""
         start = max(now, self.paused_until, self.opens_at)
-        if self.remaining is None:
-            self.unanswered += 1
-            return start
-        if start >= self.reset_at:
+        if self.remaining is not None and start >= self.reset_at:
             self._next_window(start, margin)
-        if self.remaining - self.unanswered <= reserve:
+        if self.remaining is not None and self.remaining - self.unanswered <= reserve:
             # the window is spent but for the reserve: book into the next one
             self._next_window(self.reset_at, margin)
             start = max(start, self.opens_at)

@@ -122,6 +122,18 @@ def test_bucket_keeps_a_reserve_then_waits_for_the_next_window() -> None:
     assert bucket.reset_at == pytest.approx(110.4)
 
 
+def test_bucket_without_a_policy_sends_one_request_after_the_window() -> None:
+    # a reading but no RateLimit-Policy (the quota is unknown): once the
+    # window is over, the next request goes and its answer says where we stand
+    bucket = Bucket()
+    bucket.update(now=100.0, remaining=1, reset_in=1)
+    assert bucket.slot(100.2, reserve=1, margin=0.5) == pytest.approx(101.5)
+    assert bucket.remaining is None
+    assert bucket.slot(102.0, reserve=1, margin=0.5) == 102.0
+    bucket.update(now=102.1, remaining=40, reset_in=5)
+    assert bucket.slot(102.2, reserve=1, margin=0.5) == 102.2
+
+
 def test_429_waits_what_the_hub_says_then_retries() -> None:
     crawler = get_crawler(ModelsSpider, {"HF_ENDPOINT": "https://huggingface.co"})
     crawler.stats.open_spider()
