@@ -60,6 +60,8 @@ from hfcrawl.fakehub.records import (
 )
 
 # The values /api/models accepts in expand (hub-api.md §2.2), in output order.
+# Written out here rather than imported from hfcrawl.hub on purpose: the fake Hub
+# is the oracle the spider's own list is tested against (unknown values get 400).
 LIST_EXPAND: Final = (
     "author",
     "cardData",
