@@ -106,6 +106,41 @@ async def test_failing_for_good_is_a_missed_error_with_attempts(tmp_path: Path) 
         assert missed["id"] == "google-bert/bert-base-uncased"
 
 
+@deferred_f_from_coro_f
+async def test_a_lost_listing_page_is_missed_and_a_rerun_resumes_there(
+    tmp_path: Path,
+) -> None:
+    # every listing request fails 3 times before it succeeds; with 2 retries a
+    # page fails for good once, so each session gets exactly one page further
+    rates = FaultRates(rate_5xx=1.0, max_failures_per_request=3, seed=1)
+    with FakeHub(n_models=250, faults=rates) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(
+            HFCRAWL_PAGE_SIZE=100,
+            RETRY_TIMES=2,
+            HFCRAWL_RETRY_BACKOFF_BASE=0.01,
+            HFCRAWL_RETRY_BACKOFF_MAX=0.01,
+            JOBDIR=str(tmp_path / "job"),
+        )
+        sessions = [await crawl(ModelsSpider, settings) for _ in range(4)]
+        assert len({s.run_dir for s in sessions}) == 1  # one run folder
+        final = sessions[-1]
+        ids = final.table("models").column("id").to_pylist()
+        assert len(ids) == len(set(ids))
+        assert set(ids) == listed_ids(hub)
+        missed = final.table("missed").to_pylist()
+        # sessions 1-3 each lost one page, a different one each time
+        assert [(m["kind"], m["reason"], m["attempts"]) for m in missed] == [
+            ("listing", "error", 3)
+        ] * 3
+        assert len({m["url"] for m in missed}) == 3
+        assert [s.stats.get("hfcrawl/rows/models", 0) for s in sessions] == [
+            0, 100, 100, 50,
+        ]  # fmt: skip
+        # each session starts at the lost page, not at the first one
+        assert [s.stats["downloader/request_count"] for s in sessions] == [3, 4, 4, 1]
+
+
 def test_bucket_keeps_a_reserve_then_waits_for_the_next_window() -> None:
     bucket = Bucket()
     bucket.update(now=100.0, remaining=11, reset_in=10)
