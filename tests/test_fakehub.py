@@ -350,7 +350,7 @@ def test_real_bodies_are_served_as_recorded(
 ) -> None:
     r = http.get(f"{hub.url}/api/models/{repo_id}")
     assert r.status_code == 200
-    recorded = (SHARED / name if SHARED.exists() else DATA / name).read_bytes()
+    recorded = (DATA / name).read_bytes()
     assert r.json() == json.loads(recorded)
     if "Waynehillsdev" not in name:  # that one was pretty-printed by its source
         assert r.content == recorded
