@@ -24,6 +24,13 @@ from tests.crawl import crawl
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# a request that keeps failing is given up after 3 attempts, without waiting
+QUICK_RETRIES = {
+    "RETRY_TIMES": 2,
+    "HFCRAWL_RETRY_BACKOFF_BASE": 0.01,
+    "HFCRAWL_RETRY_BACKOFF_MAX": 0.01,
+}
+
 
 def listed_ids(hub: Any) -> set[str]:
     return {r["id"] for r in hub.records if not r.get("private")}
@@ -91,11 +98,7 @@ async def test_failing_for_good_is_a_missed_error_with_attempts(tmp_path: Path) 
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=100, seed=1)
     with FakeHub(n_models=50, faults=rates) as hub:
         settings = project_settings(hub, tmp_path)
-        settings.update(
-            RETRY_TIMES=2,
-            HFCRAWL_RETRY_BACKOFF_BASE=0.01,
-            HFCRAWL_RETRY_BACKOFF_MAX=0.01,
-        )
+        settings.update(QUICK_RETRIES)
         result = await crawl(
             ModelsSpider, settings, ids="google-bert/bert-base-uncased"
         )
@@ -116,11 +119,7 @@ async def test_a_lost_listing_page_is_missed_and_a_rerun_resumes_there(
     with FakeHub(n_models=250, faults=rates) as hub:
         settings = project_settings(hub, tmp_path)
         settings.update(
-            HFCRAWL_PAGE_SIZE=100,
-            RETRY_TIMES=2,
-            HFCRAWL_RETRY_BACKOFF_BASE=0.01,
-            HFCRAWL_RETRY_BACKOFF_MAX=0.01,
-            JOBDIR=str(tmp_path / "job"),
+            QUICK_RETRIES, HFCRAWL_PAGE_SIZE=100, JOBDIR=str(tmp_path / "job")
         )
         sessions = [await crawl(ModelsSpider, settings) for _ in range(4)]
         assert len({s.run_dir for s in sessions}) == 1  # one run folder
