@@ -36,7 +36,8 @@ PY = sys.executable
 
 def start_hub(models: int) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [PY, "-m", "hfcrawl.fakehub", "--models", str(models), "--port", "0"],
+        [PY, "-m", "fakehub", "--models", str(models), "--port", "0"],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -78,8 +79,8 @@ def run_hfcrawl(url: str, workdir: Path) -> dict[str, Any]:
 
 def run_quota(models: int, quota: int, window: float, page_size: int) -> None:
     hub = subprocess.Popen(
-        [PY, "-m", "hfcrawl.fakehub", "--models", str(models), "--port", "0",
-         "--quota-api", str(quota), "--window", str(window)],
+        [PY, "-m", "fakehub", "--models", str(models), "--port", "0",
+         "--quota-api", str(quota), "--window", str(window)], cwd=ROOT,
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert hub.stdout is not None

@@ -44,9 +44,10 @@ _POLICY = re.compile(r'"([^"]+)"\s*;\s*q=(\d+)\s*;\s*w=(\d+)')
 
 
 def bucket_of(path: str) -> str:
+    """The Hub's rate-limit bucket of a request path (hub-api.md §8)."""
     if "/resolve/" in path:
         return "resolvers"
-    return "api" if path.startswith("/api/") else "pages"
+    return "api" if path == "/api" or path.startswith("/api/") else "pages"
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

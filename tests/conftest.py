@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(scope="session")
 def fake_hub() -> Iterator[Any]:
     """2,500 public models built from the real recorded bodies."""
-    from hfcrawl.fakehub import FakeHub
+    from fakehub import FakeHub
 
     with FakeHub(n_models=2500) as hub:
         yield hub
@@ -19,7 +19,7 @@ def fake_hub() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def broken_hub() -> Iterator[Any]:
     """The same, plus records with missing keys and wrong-typed fields."""
-    from hfcrawl.fakehub import FakeHub
+    from fakehub import FakeHub
 
     with FakeHub(n_models=2500, broken=True) as hub:
         yield hub

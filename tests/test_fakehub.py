@@ -16,8 +16,8 @@ import pytest
 import requests
 from huggingface_hub import HfApi
 
-from hfcrawl.fakehub import FakeHub, build_records
-from hfcrawl.fakehub.records import (
+from fakehub import FakeHub, build_records
+from fakehub.records import (
     BROKEN_IDS,
     BROKEN_NO_ID_OBJECT_ID,
     DISABLED_ID,
@@ -28,9 +28,10 @@ from hfcrawl.fakehub.records import (
     REDIRECTS,
     T5_ID,
 )
-from hfcrawl.fakehub.server import DEFAULT_LIST_KEYS, DEFAULT_OWNER_TOKEN, LIST_EXPAND
+from fakehub.server import DEFAULT_LIST_KEYS, DEFAULT_OWNER_TOKEN, LIST_EXPAND
 
-DATA = Path(__file__).resolve().parents[1] / "hfcrawl" / "fakehub" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parents[1] / "fakehub" / "data"
 SHARED = Path("/work/shared/fixtures/hub")
 OWNER = {"Authorization": f"Bearer {DEFAULT_OWNER_TOKEN}"}
 STRANGER = {"Authorization": "Bearer hf_someone_else"}
@@ -636,12 +637,13 @@ def test_clones_share_the_nested_objects_of_their_template() -> None:
     assert len({id(r["cardData"]) for r in clones}) <= len(REAL_IDS) * 6
 
 
-# --- python -m hfcrawl.fakehub -----------------------------------------------------
+# --- python -m fakehub -----------------------------------------------------
 
 
 def test_cli_prints_one_line_and_exits_cleanly_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hfcrawl.fakehub", "--models", "50", "--port", "0"],
+        [sys.executable, "-m", "fakehub", "--models", "50", "--port", "0"],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -668,7 +670,8 @@ def test_cli_prints_one_line_and_exits_cleanly_on_sigterm() -> None:
 
 def test_cli_bad_argument_is_an_argparse_error() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "hfcrawl.fakehub", "--models", "many"],
+        [sys.executable, "-m", "fakehub", "--models", "many"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

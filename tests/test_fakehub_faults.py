@@ -13,13 +13,14 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection, HTTPResponse, IncompleteRead
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from hfcrawl.fakehub import (
+from fakehub import (
     FakeHub,
     FaultInjector,
     FaultRates,
@@ -28,7 +29,7 @@ from hfcrawl.fakehub import (
     HubResponse,
     Quota,
 )
-from hfcrawl.fakehub.faults import RateLimiter, bucket_of
+from fakehub.faults import RateLimiter, bucket_of
 
 RATELIMIT = re.compile(r'"(api|resolvers|pages)";r=(\d+);t=(\d+)')
 POLICY = re.compile(r'"fixed window";"(api|resolvers|pages)";q=(\d+);w=(\d+)')
@@ -51,6 +52,8 @@ HEAVY_RATES = FaultRates(
     retry_after=0,
     seed=7,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -675,7 +678,7 @@ def test_cli_flags_configure_quota_and_faults() -> None:
         [
             sys.executable,
             "-m",
-            "hfcrawl.fakehub",
+            "fakehub",
             "--models",
             "20",
             "--port",
@@ -695,6 +698,7 @@ def test_cli_flags_configure_quota_and_faults() -> None:
             "--page-delay",
             "0.2",
         ],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -746,7 +750,8 @@ def test_cli_bad_failure_flags_are_argparse_errors(
     args: list[str], message: str
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "hfcrawl.fakehub", *args],
+        [sys.executable, "-m", "fakehub", *args],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

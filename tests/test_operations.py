@@ -15,7 +15,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from hfcrawl.fakehub import FakeHub, FaultRates, Quota
+from fakehub import FakeHub, FaultRates, Quota
 from hfcrawl.middlewares import HubAuthMiddleware
 from hfcrawl.ratelimit import Bucket, HubRateLimitMiddleware, bucket_of
 from hfcrawl.spiders.models import ModelsSpider

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def slow_hub() -> Iterator[Any]:
     """3,000 models served 100 a page, each page held back a little, so a crawl
     lasts long enough to be stopped where a test wants."""
-    from hfcrawl.fakehub import FakeHub
+    from fakehub import FakeHub
 
     with FakeHub(n_models=MODELS, page_delay=0.03) as hub:
         yield hub

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from hfcrawl.fakehub import FakeHub, Faults, HubRequest
+from fakehub import FakeHub, Faults, HubRequest
 from hfcrawl.runs import PART_RE
 
 pytestmark = pytest.mark.slow
@@ -270,12 +270,13 @@ def test_deployed_egg_holds_the_whole_package(deployed: Scrapyd) -> None:
     package = deployed.checkout / PROJECT
     expected = {
         p.relative_to(deployed.checkout).as_posix()
-        for pattern in ("*.py", "fakehub/data/*.json", "fakehub/data/*.txt")
+        for pattern in ("*.py",)
         for p in package.rglob(pattern)
         if "__pycache__" not in p.parts
     }
     assert expected - names == set()
-    assert {n.split("/")[0] for n in names} == {PROJECT, "EGG-INFO"}  # no tests/
+    # neither tests/ nor the fake Hub ship in the egg
+    assert {n.split("/")[0] for n in names} == {PROJECT, "EGG-INFO"}
     assert "settings = hfcrawl.settings" in entry_points
 
 

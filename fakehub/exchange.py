@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 if TYPE_CHECKING:
-    from hfcrawl.fakehub.server import FakeHub
+    from fakehub.server import FakeHub
 
 JSON_TYPE: Final = "application/json; charset=utf-8"
 TEXT_TYPE: Final = "text/plain; charset=utf-8"
@@ -74,7 +74,7 @@ class Faults:
 
     ``before`` may answer instead of the hub (a 429, a 5xx, a reset);
     ``after`` may rewrite the hub's answer (a cut body, a delay). The built-in
-    injector is ``hfcrawl.fakehub.faults.FaultInjector``.
+    injector is ``fakehub.faults.FaultInjector``.
     """
 
     def before(self, hub: FakeHub, request: HubRequest) -> HubResponse | None:

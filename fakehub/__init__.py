@@ -1,9 +1,9 @@
 """A loopback fake of the Hugging Face Hub API for tests, demos and benchmarks."""
 
-from hfcrawl.fakehub.exchange import Faults, HubRequest, HubResponse
-from hfcrawl.fakehub.faults import FaultInjector, FaultRates, Quota, Stats
-from hfcrawl.fakehub.records import build_records
-from hfcrawl.fakehub.server import FakeHub
+from fakehub.exchange import Faults, HubRequest, HubResponse
+from fakehub.faults import FaultInjector, FaultRates, Quota, Stats
+from fakehub.records import build_records
+from fakehub.server import FakeHub
 
 __all__ = [
     "FakeHub",

@@ -1,4 +1,4 @@
-"""``python -m hfcrawl.fakehub --models 20000 --port 8000``: serve until stopped.
+"""``python -m fakehub --models 20000 --port 8000``: serve until stopped.
 
 ``--quota-api 500 --window 300`` enforces the Hub's RateLimit windows;
 ``--rate-429 0.2 --rate-5xx 0.05 ...`` injects transient faults (faults.py).
@@ -13,8 +13,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from hfcrawl.fakehub.faults import FaultRates, Quota
-from hfcrawl.fakehub.server import FakeHub
+from fakehub.faults import FaultRates, Quota
+from fakehub.server import FakeHub
 
 
 def _count(text: str) -> int:
@@ -137,7 +137,7 @@ def _failure_options(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m hfcrawl.fakehub",
+        prog="python -m fakehub",
         description="Serve a fake Hugging Face Hub API (/api/models) on loopback.",
     )
     parser.add_argument("--models", type=_count, default=1000, help="listed models")

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import orjson
 
+from hfcrawl.parsers.tags import BASE_MODEL_RELATIONS
+
 Record = dict[str, Any]
 
 REAL_FILES: Final = (
@@ -95,7 +97,6 @@ EXPAND_ONLY_KEYS: Final = frozenset(
 # Keys only ``/api/models/{id}`` serves; the listing answers 400 for them.
 DETAIL_ONLY_KEYS: Final = frozenset({"baseModels", "childrenModelCount", "usedStorage"})
 
-BASE_MODEL_RELATIONS: Final = ("finetune", "adapter", "quantized", "merge")
 
 _LICENSES: Final = ("apache-2.0", "mit", "llama3.1", "other", "cc-by-4.0", "none")
 _LICENSE_WEIGHTS: Final = (0.30, 0.45, 0.55, 0.65, 0.80, 1.0)  # cumulative

@@ -21,25 +21,16 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Final
 
-from hfcrawl.fakehub.exchange import Faults, HubRequest, HubResponse, json_error
+from fakehub.exchange import Faults, HubRequest, HubResponse, json_error
+from hfcrawl.ratelimit import bucket_of
 
 if TYPE_CHECKING:
-    from hfcrawl.fakehub.server import FakeHub
+    from fakehub.server import FakeHub
 
 BUCKETS: Final = ("api", "resolvers", "pages")
 FAULT_KINDS: Final = ("429", "5xx", "reset", "truncated", "bad_json", "slow")
 SERVER_ERRORS: Final = (500, 502, 503, 504)
 _STATE_KEY: Final = "fault"
-
-
-def bucket_of(path: str) -> str:
-    """The Hub's rate-limit bucket of a request path (hub-api.md §8)."""
-    # Resolvers first: /api/resolve-cache/... URLs belong to them, not the API.
-    if "/resolve/" in path:
-        return "resolvers"
-    if path == "/api" or path.startswith("/api/"):
-        return "api"
-    return "pages"
 
 
 class Stats(Mapping[str, int]):

@@ -35,14 +35,14 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
-from hfcrawl.fakehub.exchange import (
+from fakehub.exchange import (
     TEXT_TYPE,
     Faults,
     HubRequest,
     HubResponse,
     json_error,
 )
-from hfcrawl.fakehub.faults import (
+from fakehub.faults import (
     FaultInjector,
     FaultRates,
     Quota,
@@ -50,7 +50,7 @@ from hfcrawl.fakehub.faults import (
     Stats,
     bucket_of,
 )
-from hfcrawl.fakehub.records import (
+from fakehub.records import (
     DETAIL_ONLY_KEYS,
     EXPAND_ONLY_KEYS,
     REDIRECTS,
