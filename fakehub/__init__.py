@@ -1,7 +1,7 @@
 """A loopback fake of the Hugging Face Hub API for tests, demos and benchmarks."""
 
 from fakehub.exchange import Faults, HubRequest, HubResponse
-from fakehub.faults import FaultInjector, FaultRates, Quota, Stats
+from fakehub.faults import FaultInjector, FaultRates, Latency, Quota, Stats
 from fakehub.records import build_records
 from fakehub.server import FakeHub
 
@@ -12,6 +12,7 @@ __all__ = [
     "Faults",
     "HubRequest",
     "HubResponse",
+    "Latency",
     "Quota",
     "Stats",
     "build_records",

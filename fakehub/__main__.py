@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from fakehub.faults import FaultRates, Quota
+from fakehub.faults import FaultRates, Latency, Quota
 from fakehub.server import FakeHub
 
 
@@ -107,6 +107,17 @@ def _add_failure_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds added to every /api/models listing answer",
     )
+    parser.add_argument(
+        "--latency",
+        metavar="LOW-HIGH",
+        help="seconds every answer is held back, drawn from LOW to HIGH "
+        "(answers overtake each other)",
+    )
+    parser.add_argument(
+        "--refund-failures",
+        action="store_true",
+        help="do not count 5xx answers and resets against the quota",
+    )
 
 
 def _failure_options(
@@ -135,6 +146,17 @@ def _failure_options(
     return quota, rates if rates.active else None
 
 
+def _latency(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> Latency | None:
+    if not args.latency:
+        return None
+    try:
+        return Latency.parse(args.latency, seed=args.fault_seed)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fakehub",
@@ -150,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_failure_arguments(parser)
     args = parser.parse_args(argv)
     quota, faults = _failure_options(parser, args)
+    latency = _latency(parser, args)
 
     stop = threading.Event()
 
@@ -168,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         quota=quota,
         faults=faults,
         page_delay=args.page_delay,
+        latency=latency,
+        refund_failures=args.refund_failures,
     )
     try:
         hub.start()

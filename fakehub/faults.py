@@ -205,6 +205,41 @@ class RateLimiter:
         )
 
 
+# --- latency -------------------------------------------------------------------
+
+
+class Latency:
+    """A seeded spread of answer delays: uniform from ``low`` to ``high`` seconds.
+
+    Real answers take from tens of milliseconds to a second, so a crawler keeps
+    many requests in flight and their answers arrive out of order.
+    """
+
+    def __init__(self, low: float, high: float, seed: int = 0) -> None:
+        if not 0 <= low <= high:
+            raise ValueError(f"latency {low!r}-{high!r}: expected 0 <= low <= high")
+        self.low, self.high = low, high
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def parse(cls, text: str, seed: int = 0) -> Latency:
+        """``"0.02-0.3"`` (a range) or ``"0.1"`` (fixed), in seconds."""
+        low, sep, high = text.partition("-")
+        try:
+            lo = float(low)
+            hi = float(high) if sep else lo
+        except ValueError:
+            raise ValueError(
+                f"latency {text!r}: expected SECONDS or LOW-HIGH"
+            ) from None
+        return cls(lo, hi, seed)
+
+    def draw(self) -> float:
+        with self._lock:
+            return self._rng.uniform(self.low, self.high)
+
+
 # --- transient faults ----------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from fakehub.exchange import (
 from fakehub.faults import (
     FaultInjector,
     FaultRates,
+    Latency,
     Quota,
     RateLimiter,
     Stats,
@@ -417,6 +418,8 @@ class FakeHub:
         faults: Faults | FaultRates | None = None,
         quota: Quota | None = None,
         page_delay: float = 0.0,
+        latency: Latency | None = None,
+        refund_failures: bool = False,
         cache_bytes: int = 256 * 2**20,
         warm: bool = True,
     ) -> None:
@@ -429,6 +432,8 @@ class FakeHub:
         self.faults: Faults | None = None
         self.set_faults(faults)
         self.page_delay = page_delay
+        self.latency = latency
+        self.refund_failures = refund_failures
         self.stats = Stats()
         self._limiter = RateLimiter(quota)
         self._stopping = threading.Event()
@@ -602,8 +607,9 @@ class FakeHub:
                     response = json_error(500, "Internal Error")
             if faults is not None:
                 response = faults.after(self, request, response)
-            # The Hub does not charge refusals to the quota (hub-api.md §8).
-            if ticket is not None and response.rejected:
+            # The Hub counts a request when it arrives, whatever happens to it
+            # after; refunding refusals is a switch for tests that want it.
+            if ticket is not None and response.rejected and self.refund_failures:
                 self._limiter.refund(ticket)
             if response.status == 429 and not response.reset:
                 stats.incr(f"429.{bucket}.fault")
@@ -617,6 +623,10 @@ class FakeHub:
             response.headers.extend(ticket.headers())
         if request.path == "/api/models" and self.page_delay > 0:
             response.delay += self.page_delay
+        if self.latency is not None:
+            # counted on arrival, answered later: the reading is stale on receipt,
+            # and with a spread of delays answers overtake each other
+            response.delay += self.latency.draw()
         return response
 
     def _write(

@@ -8,8 +8,9 @@ bucket stands on every response (hub-api.md §8)::
     RateLimit-Policy: "fixed window";"api";q=500;w=300
 
 ``HubRateLimitMiddleware`` lets requests go while a bucket has more than
-``HFCRAWL_RATELIMIT_RESERVE`` left in its window, so the count never reaches
-zero, then holds them until the window ends; after a 429 it holds the bucket for what
+``HFCRAWL_RATELIMIT_RESERVE`` left in its window (counting every request in
+flight, whatever the concurrency), so the count never reaches zero, then holds
+them until the window ends; after a 429 it holds the bucket for what
 ``RateLimit`` ``t`` or ``Retry-After`` says (plus ``HFCRAWL_RATELIMIT_MARGIN``)
 and sends the request again. AutoThrottle keeps adjusting for latency.
 """
@@ -17,6 +18,7 @@ and sends the request again. AutoThrottle keeps adjusting for latency.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NOT_BEFORE = "hfcrawl_not_before"  # request meta: monotonic time to wait for
+_SENT_IN = "hfcrawl_bucket"  # request meta: the bucket that counted it as sent
 _RATELIMIT = re.compile(r'"([^"]+)"\s*;\s*r=(\d+)\s*;\s*t=(\d+)')
 _POLICY = re.compile(r'"([^"]+)"\s*;\s*q=(\d+)\s*;\s*w=(\d+)')
 
@@ -57,59 +60,110 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 @dataclass
 class Bucket:
-    """What is known of one quota bucket, and when it may next send.
+    """What is known of one quota bucket: what is left of its window, and when
+    it ends.
 
-    Requests go as fast as the crawl makes them while the window has more than
-    ``reserve`` left (counting those sent but not yet answered); then they wait
-    for the window's end. Spreading them evenly instead would lose throughput
-    whenever the crawl is slower than the spread, and the Hub counts windows,
-    not rates.
+    ``left`` is the lowest ``r`` read in the current window, minus every request
+    sent and not yet answered with a reading (``in_flight``), minus those answered
+    without one (``lost``: resets, cut bodies, timeouts, which the Hub counted
+    all the same). A reading says where the bucket stood when the Hub counted that
+    request; requests still in flight may or may not be in it, so they are
+    assumed not to be. Answers overtaking each other cannot raise the estimate:
+    within a window only the lowest reading counts, and a reading whose window
+    has ended is ignored.
+
+    Requests go while more than ``reserve`` is left. When it is not, a request
+    waits for an answer to come back (an answer can only make the estimate more
+    exact) or for the window to end, whichever is first. The Hub counts fixed
+    windows, not rates, so nothing is spread out evenly.
     """
 
-    remaining: int | None = None  # as of the last response
-    reset_at: float = 0.0  # monotonic time the window ends (best estimate)
-    quota: int | None = None
+    quota: int | None = None  # from RateLimit-Policy
     window: float | None = None
-    unanswered: int = 0  # sent since the last reading, not yet counted in it
+    reset_at: float = 0.0  # monotonic time the window ends (an upper bound); 0: unknown
+    lowest: int | None = None  # the lowest reading of the current window
+    in_flight: int = 0  # sent, no reading back yet
+    lost: int = 0  # sent in this window, answered without a reading
+    metered: bool | None = None  # None until the first answer says
     paused_until: float = 0.0  # after a 429
-    opens_at: float = 0.0  # requests booked into a coming window wait for it
 
-    def slot(self, now: float, reserve: int, margin: float) -> float:
-        """Book the next request; the monotonic time it may be sent."""
-        start = max(now, self.paused_until, self.opens_at)
-        if self.remaining is not None and start >= self.reset_at:
-            self._next_window(start, margin)
-        if self.remaining is not None and self.remaining - self.unanswered <= reserve:
-            # the window is spent but for the reserve: book into the next one
-            self._next_window(self.reset_at, margin)
-            start = max(start, self.opens_at)
-        self.unanswered += 1
-        return start
+    @property
+    def left(self) -> int | None:
+        if self.lowest is None:
+            return None
+        return self.lowest - self.in_flight - self.lost
 
-    def _next_window(self, at: float, margin: float) -> None:
-        """Move the booking to the window running at ``at`` (or the next)."""
-        if self.quota and self.window:
-            windows = int((at - self.reset_at) // self.window) + 1
-            self.opens_at = self.reset_at + (windows - 1) * self.window + margin
-            self.reset_at += windows * self.window
-            # the full quota again, until a response says more
-            self.remaining, self.unanswered = self.quota, 0
-        else:  # no policy known: one request after the end, then a reading
-            self.opens_at = self.reset_at + margin
-            self.remaining, self.unanswered = None, 0
+    def ask(self, now: float, reserve: int, margin: float) -> float:
+        """0.0 if a request may go now (it is counted as sent); else how long to
+        wait at most before asking again (an answer may come sooner)."""
+        if now < self.paused_until:
+            return self.paused_until - now
+        self._roll(now, margin)
+        if self.metered is False:
+            return 0.0
+        left = self.left
+        if left is None:
+            # nothing known yet, or a window ended without a known quota: one
+            # request at a time until an answer says where the bucket stands
+            if self.in_flight == 0:
+                self.in_flight += 1
+                return 0.0
+            return _PROBE_WAIT
+        if left > reserve:
+            self.in_flight += 1
+            return 0.0
+        if self.reset_at:
+            return max(self.reset_at + margin - now, _MIN_WAIT)
+        return _PROBE_WAIT
 
-    def update(self, now: float, remaining: int, reset_in: int) -> None:
-        """A response's reading. ``t`` is whole seconds rounded up, so within a
-        window the earliest ``now + t`` seen is the closest to the real end."""
-        estimate = now + reset_in
-        same_window = (
-            self.remaining is not None
-            and remaining <= self.remaining
-            and estimate <= self.reset_at + 1
-        )
-        self.reset_at = min(self.reset_at, estimate) if same_window else estimate
-        self.remaining = remaining
-        self.unanswered = 0
+    def _roll(self, now: float, margin: float) -> None:
+        """Start the window running at ``now`` once the known one is over."""
+        if not self.reset_at or now < self.reset_at + margin:
+            return
+        if self.window:
+            ended = 1 + int((now - self.reset_at - margin) // self.window)
+            self.reset_at += ended * self.window
+            self.lowest = self.quota
+        else:  # the next reading tells
+            self.reset_at, self.lowest = 0.0, None
+        self.lost = 0
+
+    def answered(self, now: float, reading: tuple[int, int] | None, ok: bool) -> None:
+        """An answer to a request this bucket sent: its ``(r, t)`` reading, if any.
+
+        ``ok`` says the answer is a success (not a 4xx/5xx): a success without a
+        reading means the host keeps no quota at all."""
+        self.in_flight = max(self.in_flight - 1, 0)
+        if reading is not None:
+            self.metered = True
+            self._read(now, *reading)
+        elif self.metered:
+            self.lost += 1
+        elif ok:
+            self.metered = False
+
+    def failed(self) -> None:
+        """A request this bucket sent got no answer (reset, timeout, cut body)."""
+        self.in_flight = max(self.in_flight - 1, 0)
+        if self.metered:
+            self.lost += 1
+
+    def _read(self, now: float, remaining: int, reset_in: int) -> None:
+        # t is whole seconds rounded up, and the answer took time to arrive, so
+        # now + t is never before the real end: the earliest seen is the closest
+        end = now + reset_in
+        half = self.window / 2 if self.window else 1.0
+        if self.lowest is None or not self.reset_at or end > self.reset_at + half:
+            # the first reading, or one from a window later than the one known
+            self.reset_at, self.lowest, self.lost = end, remaining, 0
+        elif end >= self.reset_at - half:  # this window
+            self.reset_at = min(self.reset_at, end)
+            self.lowest = min(self.lowest, remaining)
+        # else: a late answer from the window before; only in_flight changes
+
+
+_PROBE_WAIT = 1.0  # seconds between looks while an answer is awaited
+_MIN_WAIT = 0.01
 
 
 class HubRateLimitMiddleware:
@@ -121,57 +175,88 @@ class HubRateLimitMiddleware:
         self.max_429 = settings.getint("HFCRAWL_MAX_429_RETRIES", 10)
         self.stats = crawler.stats
         self.buckets: dict[str, Bucket] = {}
+        # set (and replaced) whenever a bucket gets an answer: waiters look again
+        self._answers: dict[str, asyncio.Event] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _bucket(self, request: Request) -> Bucket:
+    def _name(self, request: Request) -> str:
         parts = urlsplit(request.url)
         # the Hub's buckets by path; any other host is one bucket of its own
-        name = bucket_of(parts.path) if parts.netloc == self.host else parts.netloc
+        return bucket_of(parts.path) if parts.netloc == self.host else parts.netloc
+
+    def _bucket(self, name: str) -> Bucket:
         return self.buckets.setdefault(name, Bucket())
 
     async def process_request(self, request: Request) -> None:
-        now = time.monotonic()
-        start = max(now, request.meta.get(NOT_BEFORE, 0.0))
-        start = max(start, self._bucket(request).slot(start, self.reserve, self.margin))
-        if start > now:
-            assert self.stats is not None
-            self.stats.inc_value("hfcrawl/ratelimit/waited_seconds", start - now)
-            await asyncio.sleep(start - now)
+        assert self.stats is not None
+        not_before = request.meta.get(NOT_BEFORE, 0.0) - time.monotonic()
+        if not_before > 0:  # a retry's backoff
+            self.stats.inc_value("hfcrawl/backoff/waited_seconds", not_before)
+            await asyncio.sleep(not_before)
+        name = self._name(request)
+        bucket = self._bucket(name)
+        started = now = time.monotonic()
+        while (wait := bucket.ask(now, self.reserve, self.margin)) > 0:
+            answer = self._answers.setdefault(name, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(answer.wait(), timeout=wait)
+            now = time.monotonic()
+        if now > started:  # Scrapy's stats add floats too; its hint says int
+            waited: Any = now - started
+            self.stats.inc_value("hfcrawl/ratelimit/waited_seconds", waited)
+        request.meta[_SENT_IN] = name
+
+    def _answered(self, request: Request) -> tuple[str, Bucket] | None:
+        name = request.meta.pop(_SENT_IN, None)
+        if name is None:  # not sent through this middleware
+            return None
+        answer = self._answers.pop(name, None)
+        if answer is not None:
+            answer.set()
+        return name, self._bucket(name)
 
     def process_response(
         self, request: Request, response: Response
     ) -> Request | Response:
-        bucket = self._bucket(request)
+        sent = self._answered(request)
+        if sent is None:
+            return response
+        _, bucket = sent
         now = time.monotonic()
         header = response.headers.get(b"RateLimit")
-        reading = _RATELIMIT.search(header.decode("latin-1")) if header else None
-        if reading:
-            bucket.update(now, int(reading.group(2)), int(reading.group(3)))
+        found = _RATELIMIT.search(header.decode("latin-1")) if header else None
         policy = response.headers.get(b"RateLimit-Policy")
         terms = _POLICY.search(policy.decode("latin-1")) if policy else None
         if terms:
             bucket.quota, bucket.window = int(terms.group(2)), float(terms.group(3))
+        reading = (int(found.group(2)), int(found.group(3))) if found else None
+        bucket.answered(now, reading, ok=response.status < 400)
         if response.status != 429:
             return response
         return self._after_429(request, response, bucket, reading, now)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        sent = self._answered(request)
+        if sent is not None:
+            sent[1].failed()
 
     def _after_429(
         self,
         request: Request,
         response: Response,
         bucket: Bucket,
-        reading: re.Match[str] | None,
+        reading: tuple[int, int] | None,
         now: float,
     ) -> Request | Response:
         assert self.stats is not None
         self.stats.inc_value("hfcrawl/ratelimit/429")
         tries = request.meta.get("hfcrawl_429_retries", 0) + 1
         retry_after = response.headers.get(b"Retry-After")
-        if reading and int(reading.group(2)) == 0:
-            wait = float(reading.group(3))  # the window is spent: wait for its end
+        if reading and reading[0] == 0:
+            wait = float(reading[1])  # the window is spent: wait for its end
         elif retry_after and retry_after.strip().isdigit():
             wait = float(retry_after)  # a per-action limit
         else:

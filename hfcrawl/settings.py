@@ -26,7 +26,9 @@ HFCRAWL_SEND_TOKEN = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 60.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# as many in flight as the per-domain limit allows while the Hub answers as fast
+# as usual; AutoThrottle backs off when it slows down, the quota is the pacer's
+AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
 DOWNLOAD_DELAY = 0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8

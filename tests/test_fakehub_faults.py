@@ -380,23 +380,28 @@ def test_retry_after_is_configurable(http: requests.Session) -> None:
 
 
 @pytest.mark.parametrize("kind", ["429", "5xx", "reset"])
-def test_refusals_cost_no_quota(http: requests.Session, kind: str) -> None:
+@pytest.mark.parametrize("refund", [False, True])
+def test_failed_requests_count_unless_refunded(
+    http: requests.Session, kind: str, refund: bool
+) -> None:
     quota = Quota(api=10, window=60.0)
-    with FakeHub(n_models=5, quota=quota, faults=only(kind)) as hub:
+    with FakeHub(
+        n_models=5, quota=quota, faults=only(kind), refund_failures=refund
+    ) as hub:
         url = f"{hub.url}/api/models"
-        for _ in range(2):
+        for sent in (1, 2):
             try:
                 r = http.get(url, timeout=10)
             except requests.ConnectionError:
                 assert kind == "reset"
                 continue
             assert r.status_code in (429, 500, 502, 503, 504)
-            # The window's real headers, with this request given back.
-            assert ratelimit(r)[:2] == ("api", 10)
+            # The window's real headers: the request counted, or given back.
+            assert ratelimit(r)[:2] == ("api", 10 if refund else 10 - sent)
             assert r.headers["RateLimit-Policy"] == '"fixed window";"api";q=10;w=60'
         r = http.get(url, timeout=10)
         assert r.status_code == 200
-        assert ratelimit(r)[1] == 9
+        assert ratelimit(r)[1] == (9 if refund else 7)
 
 
 def test_injected_5xx(http: requests.Session) -> None:
@@ -586,10 +591,15 @@ def test_a_custom_hook_still_plugs_in(http: requests.Session) -> None:
     with FakeHub(n_models=5, faults=Maintenance(), quota=quota) as hub:
         r = http.get(f"{hub.url}{DETAIL}", timeout=10)
         assert (r.status_code, r.headers["X-Hook"]) == (503, "seen")
-        assert ratelimit(r)[1] == 5  # a 503 is not charged
+        assert ratelimit(r)[1] == 4  # the Hub counted the request that failed
         r = http.get(f"{hub.url}/api/models", timeout=10)
         assert (r.status_code, r.headers["X-Hook"]) == (200, "seen")
-        assert ratelimit(r)[1] == 4
+        assert ratelimit(r)[1] == 3
+    with FakeHub(
+        n_models=5, faults=Maintenance(), quota=quota, refund_failures=True
+    ) as hub:
+        r = http.get(f"{hub.url}{DETAIL}", timeout=10)
+        assert ratelimit(r)[1] == 5  # refunded on request
 
 
 # --- transience and determinism ------------------------------------------------------
@@ -714,13 +724,13 @@ def test_cli_flags_configure_quota_and_faults() -> None:
         with requests.Session() as http:
             failed = http.get(f"{url}/api/models", timeout=10)
             assert failed.status_code >= 500
-            assert ratelimit(failed)[1] == 3
+            assert ratelimit(failed)[1] == 2  # a failed request counts too
             assert failed.headers["RateLimit-Policy"] == '"fixed window";"api";q=3;w=60'
             started = time.monotonic()
             r = http.get(f"{url}/api/models", timeout=10)
             assert time.monotonic() - started >= 0.2
             assert r.status_code == 200
-            assert ratelimit(r)[1] == 2
+            assert ratelimit(r)[1] == 1
             assert ratelimit(http.get(f"{url}/robots.txt", timeout=10))[1] == 8
         proc.terminate()
         out, err = proc.communicate(timeout=10)

@@ -15,7 +15,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from fakehub import FakeHub, FaultRates, Quota
+from fakehub import FakeHub, FaultRates, Latency, Quota
 from hfcrawl.middlewares import HubAuthMiddleware
 from hfcrawl.ratelimit import Bucket, HubRateLimitMiddleware, bucket_of
 from hfcrawl.spiders.models import ModelsSpider
@@ -140,32 +140,114 @@ async def test_a_lost_listing_page_is_missed_and_a_rerun_resumes_there(
         assert [s.stats["downloader/request_count"] for s in sessions] == [3, 4, 4, 1]
 
 
-def test_bucket_keeps_a_reserve_then_waits_for_the_next_window() -> None:
-    bucket = Bucket()
-    bucket.update(now=100.0, remaining=11, reset_in=10)
-    bucket.quota, bucket.window = 20, 10.0
-    slots = [bucket.slot(100.0, reserve=1, margin=0.5) for _ in range(12)]
-    # 11 left, 1 kept in hand: 10 go at once
-    assert slots[:10] == [100.0] * 10
-    # the 11th would leave nothing: it waits for the window's end (+ margin),
-    # when the full quota is there again
-    assert slots[10] == pytest.approx(110.5)
-    assert slots[11] == pytest.approx(110.5)
-    # a later reading narrows the window's end: t is rounded up to whole seconds
-    bucket.update(now=100.4, remaining=19, reset_in=10)
-    assert bucket.reset_at == pytest.approx(110.4)
+def test_bucket_keeps_a_reserve_counting_requests_in_flight() -> None:
+    bucket = Bucket(quota=20, window=10.0)
+    assert bucket.ask(100.0, reserve=1, margin=0.5) == 0.0  # the first: a probe
+    assert bucket.ask(100.0, reserve=1, margin=0.5) > 0  # no second before an answer
+    bucket.answered(100.1, (11, 10), ok=True)
+    sent = [bucket.ask(100.1, reserve=1, margin=0.5) for _ in range(12)]
+    # 11 left, 1 kept in hand: 10 go, none of them answered yet
+    assert sent[:10] == [0.0] * 10
+    assert bucket.in_flight == 10
+    # the 11th would leave nothing: it waits, at most until the window's end
+    assert sent[10] == pytest.approx(110.6 - 100.1)
+    # an answer counted before the ten (r=10) lowers nothing; the ten are still
+    # assumed uncounted until their own answers come
+    bucket.answered(100.2, (10, 10), ok=True)
+    assert bucket.left == 10 - 9
+    # once the window is over (+ margin) the full quota is there again
+    assert bucket.ask(110.7, reserve=1, margin=0.5) == 0.0
+    assert bucket.left == 20 - 10
 
 
-def test_bucket_without_a_policy_sends_one_request_after_the_window() -> None:
+def test_bucket_answers_out_of_order_never_raise_the_estimate() -> None:
+    bucket = Bucket(quota=100, window=60.0)
+    bucket.answered(0.0, (90, 60), ok=True)  # the probe
+    for _ in range(5):
+        assert bucket.ask(0.0, reserve=1, margin=0.5) == 0.0
+    # the Hub counted the five as r = 89..85; they come back in another order
+    for r in (86, 85, 89, 88, 87):
+        bucket.answered(0.2, (r, 60), ok=True)
+    assert (bucket.in_flight, bucket.lowest, bucket.left) == (0, 85, 85)
+
+
+def test_bucket_counts_requests_answered_without_a_reading() -> None:
+    bucket = Bucket(quota=10, window=60.0)
+    bucket.answered(0.0, (9, 60), ok=True)
+    for _ in range(3):
+        assert bucket.ask(0.1, reserve=1, margin=0.5) == 0.0
+    bucket.failed()  # a reset: the Hub counted it all the same
+    bucket.answered(0.2, None, ok=False)  # a 502 from a proxy, no headers
+    bucket.answered(0.2, (7, 60), ok=True)
+    assert bucket.left == 7 - 2
+
+
+def test_bucket_ignores_a_late_answer_from_the_window_before() -> None:
+    bucket = Bucket(quota=10, window=10.0)
+    bucket.answered(0.0, (5, 2), ok=True)  # the window ends by t = 2
+    assert bucket.ask(1.0, reserve=1, margin=0.5) == 0.0
+    assert bucket.ask(2.6, reserve=1, margin=0.5) == 0.0  # a new window, full again
+    assert bucket.left == 10 - 2  # the one sent before the end may land in it
+    bucket.answered(2.7, (4, 1), ok=True)  # counted in the old window: ignored
+    assert (bucket.lowest, bucket.left) == (10, 9)
+
+
+def test_bucket_without_a_policy_probes_after_the_window() -> None:
     # a reading but no RateLimit-Policy (the quota is unknown): once the
-    # window is over, the next request goes and its answer says where we stand
+    # window is over, one request goes and its answer says where we stand
     bucket = Bucket()
-    bucket.update(now=100.0, remaining=1, reset_in=1)
-    assert bucket.slot(100.2, reserve=1, margin=0.5) == pytest.approx(101.5)
-    assert bucket.remaining is None
-    assert bucket.slot(102.0, reserve=1, margin=0.5) == 102.0
-    bucket.update(now=102.1, remaining=40, reset_in=5)
-    assert bucket.slot(102.2, reserve=1, margin=0.5) == 102.2
+    bucket.answered(100.0, (1, 1), ok=True)
+    assert bucket.ask(100.2, reserve=1, margin=0.5) == pytest.approx(1.3)
+    assert bucket.ask(101.5, reserve=1, margin=0.5) == 0.0
+    assert bucket.lowest is None
+    assert bucket.ask(101.6, reserve=1, margin=0.5) > 0
+    bucket.answered(102.1, (40, 5), ok=True)
+    assert bucket.ask(102.2, reserve=1, margin=0.5) == 0.0
+
+
+def test_a_host_without_quota_headers_is_not_paced() -> None:
+    bucket = Bucket()
+    assert bucket.ask(0.0, reserve=1, margin=0.5) == 0.0
+    bucket.answered(0.1, None, ok=True)
+    assert [bucket.ask(0.1, reserve=1, margin=0.5) for _ in range(50)] == [0.0] * 50
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("concurrency", [16, 64])
+@deferred_f_from_coro_f
+async def test_many_in_flight_with_jittered_latency_stay_under_the_quota(
+    tmp_path: Path, concurrency: int
+) -> None:
+    # 500 models with details are ~540 API requests with the retries; 200 per
+    # 5-second window is 3 windows, with up to 64 requests in flight whose
+    # answers (20-300 ms) overtake each other, and 5xx, resets and cut bodies
+    # counted. (Windows much shorter than 5 s cannot be told apart reliably:
+    # t is whole seconds.)
+    rates = FaultRates(rate_5xx=0.05, rate_reset=0.01, rate_truncated=0.01, seed=5)
+    with FakeHub(
+        n_models=500,
+        quota=Quota(api=200, window=5.0),
+        latency=Latency(0.02, 0.3, seed=2),
+        faults=rates,
+    ) as hub:
+        settings = project_settings(hub, tmp_path)
+        settings.update(
+            QUICK_RETRIES,
+            CONCURRENT_REQUESTS=concurrency,
+            CONCURRENT_REQUESTS_PER_DOMAIN=concurrency,
+            HFCRAWL_RATELIMIT_MARGIN=0.2,
+        )
+        result = await crawl(ModelsSpider, settings, detail="true")
+        ids = result.table("models").column("id").to_pylist()
+        assert set(ids) == listed_ids(hub)
+        details = result.table("model_details").column("id").to_pylist()
+        missed = result.table("missed").to_pylist()
+        # every detail fetched but a disabled model's (an answer, not a failure)
+        assert {m["reason"] for m in missed} == {"disabled"}
+        assert set(details) | {m["id"] for m in missed} == set(ids)
+        sent = hub.stats["requests.api"]
+        windows = -(-sent // 200)
+        assert hub.stats.get("429.api.quota", 0) <= windows
 
 
 def test_429_waits_what_the_hub_says_then_retries() -> None:
