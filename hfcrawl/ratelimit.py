@@ -128,15 +128,25 @@ class Bucket:
             self.reset_at, self.lowest = 0.0, None
         self.lost = 0
 
-    def answered(self, now: float, reading: tuple[int, int] | None, ok: bool) -> None:
-        """An answer to a request this bucket sent: its ``(r, t)`` reading, if any.
+    def answered(
+        self,
+        now: float,
+        reading: tuple[int, int] | None,
+        ok: bool,
+        sent: bool = True,
+    ) -> None:
+        """An answer, with its ``(r, t)`` reading if any; ``sent``: to a request
+        this bucket counted as sent.
 
         ``ok`` says the answer is a success (not a 4xx/5xx): a success without a
         reading means the host keeps no quota at all."""
-        self.in_flight = max(self.in_flight - 1, 0)
+        if sent:
+            self.in_flight = max(self.in_flight - 1, 0)
         if reading is not None:
             self.metered = True
             self._read(now, *reading)
+        elif not sent:
+            return
         elif self.metered:
             self.lost += 1
         elif ok:
@@ -209,22 +219,20 @@ class HubRateLimitMiddleware:
             self.stats.inc_value("hfcrawl/ratelimit/waited_seconds", waited)
         request.meta[_SENT_IN] = name
 
-    def _answered(self, request: Request) -> tuple[str, Bucket] | None:
+    def _answered(self, request: Request) -> tuple[Bucket, bool]:
+        """The request's bucket, and whether that bucket counted it as sent."""
         name = request.meta.pop(_SENT_IN, None)
-        if name is None:  # not sent through this middleware
-            return None
+        if name is None:  # not sent through this middleware (a test, a cache)
+            return self._bucket(self._name(request)), False
         answer = self._answers.pop(name, None)
         if answer is not None:
             answer.set()
-        return name, self._bucket(name)
+        return self._bucket(name), True
 
     def process_response(
         self, request: Request, response: Response
     ) -> Request | Response:
-        sent = self._answered(request)
-        if sent is None:
-            return response
-        _, bucket = sent
+        bucket, sent = self._answered(request)
         now = time.monotonic()
         header = response.headers.get(b"RateLimit")
         found = _RATELIMIT.search(header.decode("latin-1")) if header else None
@@ -233,15 +241,15 @@ class HubRateLimitMiddleware:
         if terms:
             bucket.quota, bucket.window = int(terms.group(2)), float(terms.group(3))
         reading = (int(found.group(2)), int(found.group(3))) if found else None
-        bucket.answered(now, reading, ok=response.status < 400)
+        bucket.answered(now, reading, ok=response.status < 400, sent=sent)
         if response.status != 429:
             return response
         return self._after_429(request, response, bucket, reading, now)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        sent = self._answered(request)
-        if sent is not None:
-            sent[1].failed()
+        bucket, sent = self._answered(request)
+        if sent:
+            bucket.failed()
 
     def _after_429(
         self,

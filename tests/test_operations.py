@@ -269,7 +269,7 @@ def test_429_waits_what_the_hub_says_then_retries() -> None:
     assert retry.meta["hfcrawl_429_retries"] == 1
     bucket = mw.buckets["api"]
     assert bucket.quota == 500
-    assert bucket.remaining == 0
+    assert bucket.lowest == 0
     assert bucket.paused_until >= bucket.reset_at  # ~55 s + margin from now
     per_action = Response(
         request.url, status=429, headers={"Retry-After": "3"}, request=request
