@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import feed_process_params_from_cli
 from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
@@ -24,10 +26,28 @@ class FeedError(ValueError):
     """A feed that cannot work; its message is one line naming the feed."""
 
 
+def known_formats(settings: BaseSettings) -> set[str]:
+    return {k for k, v in settings.getwithbase("FEED_EXPORTERS").items() if v}
+
+
 def check_feeds(settings: BaseSettings) -> None:
-    exporters = {k: v for k, v in settings.getwithbase("FEED_EXPORTERS").items() if v}
+    formats = known_formats(settings)
     for uri, options in settings.getdict("FEEDS").items():
-        check_feed(str(uri), dict(options or {}), set(exporters))
+        check_feed(str(uri), dict(options or {}), formats)
+
+
+def check_cli_outputs(settings: BaseSettings, flag: str, outputs: list[str]) -> None:
+    """``-o``/``-O`` values whose format Scrapy cannot tell; its own message
+    comes with the whole usage text."""
+    for output in outputs:
+        try:
+            feed_process_params_from_cli(settings, [output])
+        except UsageError:
+            known = ", ".join(sorted(known_formats(settings)))
+            raise FeedError(
+                f"{flag} {output}: unknown feed format (known: {known}; "
+                "FILE:FORMAT names one)"
+            ) from None
 
 
 def check_feed(uri: str, options: dict[str, Any], formats: set[str]) -> None:

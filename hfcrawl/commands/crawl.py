@@ -23,7 +23,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spiderloader import get_spider_loader
 
 from hfcrawl.args import ArgumentError
-from hfcrawl.feedcheck import FeedError, check_feeds
+from hfcrawl.feedcheck import FeedError, check_cli_outputs, check_feeds
 from hfcrawl.outcome import (
     COMMAND_LINE_SETTING,
     EXIT_CODE_STAT,
@@ -48,14 +48,13 @@ class Command(ScrapyCrawlCommand):
             joined[name] = f"{joined[name]},{value}" if name in joined else value
         opts.spargs = [f"{k}={v}" for k, v in joined.items()]
         name = args[0] if len(args) == 1 else "crawl"
-        try:
-            super().process_options(args, opts)
-        except UsageError as exc:
-            if (opts.output or opts.overwrite_output) and "output format" in str(exc):
-                # Scrapy's message comes with the usage text; one line is enough
-                self._stop(name, f"-o/-O: {str(exc).split('. ')[0]}")
-            raise
         assert self.settings is not None
+        try:
+            check_cli_outputs(self.settings, "-o", opts.output or [])
+            check_cli_outputs(self.settings, "-O", opts.overwrite_output or [])
+        except FeedError as exc:
+            self._stop(name, str(exc))
+        super().process_options(args, opts)
         # scrapy.cmdline has taken the command's name out of sys.argv
         self.settings.set(
             COMMAND_LINE_SETTING,
