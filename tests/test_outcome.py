@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy import Request
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
 
 from hfcrawl.fakehub import FakeHub, FaultRates
 from hfcrawl.hub import MODEL_LIST_EXPAND
@@ -28,6 +32,7 @@ from hfcrawl.outcome import (
     command_line,
     decide,
 )
+from hfcrawl.reachability import EndpointReachabilityMiddleware
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE = re.compile(r"^\S+ \S+ \[[^\]]+\] ([A-Z]+): ", re.MULTILINE)
@@ -406,3 +411,17 @@ def test_command_line_leaves_the_token_out() -> None:
         "--set=HF_TOKEN=hf_z", "-a", "ids=a b", "-s", "JOBDIR=j",
     ]  # fmt: skip
     assert command_line(argv) == "scrapy crawl models -a 'ids=a b' -s JOBDIR=j"
+
+
+def test_once_the_endpoint_answered_connection_errors_are_ordinary_faults() -> None:
+    crawler = get_crawler(settings_dict={"HF_ENDPOINT": "http://hub.test"})
+    middleware = EndpointReachabilityMiddleware.from_crawler(crawler)
+    refused = DownloadConnectionRefusedError("Connection refused")
+    other = Request("http://cdn.test/file")
+    # another host's failure is never the endpoint's: left to the retries
+    assert middleware.process_exception(other, refused) is None
+    request = Request("http://hub.test/api/models")
+    middleware.process_response(request, Response(request.url, status=503))
+    # a 503 is an answer: the host is reachable, its errors are retried
+    assert middleware.process_exception(request, refused) is None
+    assert middleware.process_exception(request, CannotResolveHostError()) is None
