@@ -229,6 +229,8 @@ def test_interrupted_crawl_exits_3_and_names_the_resume_command(
     )  # fmt: skip
     done = interrupted(slow_hub, tmp_path, args, signals)
     assert done.returncode == EXIT_INCOMPLETE, done.stderr[-3000:]
+    if signals == 2:  # the reactor stopped before the spider could close
+        assert "Received SIGINT twice, forcing unclean shutdown" in done.stderr
     line = closing_line(done)
     assert ", exit 3; " in line
     assert "canary" not in line  # the token never goes in the printed command
