@@ -97,11 +97,47 @@ def repo_id_from_text(text: str, endpoint: str = DEFAULT_ENDPOINT) -> str:
             segments = segments[2:]
         # /org/name/tree/main, /org/name/blob/...: the id is the first two parts
         text = "/".join(segments[:2]) if len(segments) > 1 else "/".join(segments)
-    try:
-        validate_repo_id(text)
-    except HFValidationError as exc:
-        raise ValueError(f"bad model id {text!r}: {str(exc).splitlines()[0]}") from exc
+    problem = repo_id_problem(text)
+    if problem is None:
+        try:  # huggingface_hub's rules stay the reference
+            validate_repo_id(text)
+        except HFValidationError:
+            problem = "not a valid Hub repo name"
+    if problem is not None:
+        raise ValueError(f"not a model id: {text!r}: {problem}")
     return text
+
+
+_MAX_NAME = 96
+
+
+def repo_id_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as a model id, in a crawl user's words (the
+    rules of huggingface_hub's ``validate_repo_id``, whose messages speak to
+    its own API's callers); None when nothing is."""
+    if not text:
+        return "empty"
+    parts = text.split("/")
+    if len(parts) > 2:
+        return f"{len(parts)} parts; a model id is name or owner/name"
+    for part in parts:
+        bad = sorted(
+            {c for c in part if not ((c.isascii() and c.isalnum()) or c in "-_.")}
+        )
+        if not part:
+            return "an empty owner or name"
+        if bad:
+            shown = ", ".join(repr(c) for c in bad)
+            return f"{shown} not allowed (letters, digits, '-', '_' and '.' only)"
+        if len(part) > _MAX_NAME:
+            return f"{part[:20]}... is longer than {_MAX_NAME} characters"
+        if part[0] in "-." or part[-1] in "-.":
+            return f"{part!r} starts or ends with '-' or '.'"
+    if "--" in text or ".." in text:
+        return "'--' and '..' are not allowed"
+    if text.endswith(".git"):
+        return "ends in '.git'"
+    return None
 
 
 def error_reason(status: int, headers: dict[str, str], token_sent: bool) -> str:

@@ -51,6 +51,8 @@ DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "hfcrawl.ratelimit.BackoffRetryMiddleware": 550,
+    # above the retries: an endpoint that never answered fails the crawl at once
+    "hfcrawl.reachability.EndpointReachabilityMiddleware": 600,
     "hfcrawl.ratelimit.HubRateLimitMiddleware": 650,
     # closest to the download: the header is added last and removed first, so
     # no retried or redirected copy of a request (nor JOBDIR) ever holds it
@@ -70,6 +72,8 @@ EXTENSIONS = {
     "hfcrawl.extensions.GcTuningExtension": 0,
     "hfcrawl.extensions.JobdirQueueReset": 0,
     "hfcrawl.extensions.ProgressExtension": 0,
+    "hfcrawl.outcome.OutcomeExtension": 0,
+    "hfcrawl.logformatter.ShortUrlLogs": 0,
 }
 HFCRAWL_PROGRESS_INTERVAL = 30.0  # seconds between progress lines; 0: none
 LOGSTATS_INTERVAL = 0  # Scrapy's pages/items line counts batches, not rows
@@ -88,4 +92,12 @@ HFCRAWL_PARQUET_COMPRESSION = "zstd"
 HFCRAWL_JSONL = True
 HFCRAWL_EXPORT_ENABLED = True
 
+# --- logging and control ------------------------------------------------------
+# INFO: one line per notable event, not per request; -L DEBUG for every request.
+LOG_LEVEL = "INFO"
+HFCRAWL_LOG_FULL_URLS = False  # True: log request URLs whole, expand[] list and all
+# No listener in the crawl process: both would let any local process drive a
+# crawl that holds the Hub token. Scrapy 2.19's remote control also runs posted
+# Python code and writes its port and key to a job file in the user's profile.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

@@ -310,6 +310,19 @@ def test_scheduled_job_writes_a_run_folder_named_by_its_job_id(
     assert manifest["arguments"] == {"limit": "1500"}  # no _job
     assert manifest["tables"]["models"]["rows"] == 1500
     assert manifest["stats"].get("log_count/ERROR", 0) == 0, log
+    # scrapyd sees the same exit status as `scrapy crawl`: 0 for a complete crawl
+    assert process_end(deployed, job) == "Process finished:", log
+    assert manifest["stats"]["hfcrawl/exit_code"] == 0
+    # the closing line reaches the job's log file, whatever its level
+    assert "hfcrawl models: complete (finished), exit 0; " in log.splitlines()[-1]
+
+
+def process_end(server: Scrapyd, job: str) -> str:
+    """What scrapyd's log says of how the job's process ended."""
+    for line in server.log.read_text(errors="replace").splitlines():
+        if f"job={job!r}" in line and "Process started:" not in line:
+            return line.split("] ", 1)[-1].split(" project=")[0]
+    return "(no end logged)"
 
 
 class Paced(Faults):
@@ -354,6 +367,8 @@ def test_cancel_stops_a_running_job_leaving_only_complete_parts(
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["finish_reason"] == "shutdown", log
     assert manifest["arguments"] == {}
+    # cancelled is incomplete (hfcrawl.outcome.EXIT_INCOMPLETE), as for Ctrl-C
+    assert process_end(deployed, job) == "Process died: exitstatus=3", log
 
     # a reader listing part-*.parquet sees only complete files; a file being
     # written has a dotted .inprogress name
