@@ -29,10 +29,15 @@ from tests.leaderboard_site import (
 )
 
 CHROMIUM = chromium_path(Settings())
-browser = pytest.mark.skipif(
+_NO_CHROMIUM = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium: apt-get install chromium, or set HFCRAWL_CHROMIUM",
 )
+
+
+def browser(test: Any) -> Any:
+    return pytest.mark.browser(_NO_CHROMIUM(test))
+
 
 # what differs by nature between two sources of the same row
 _PROVENANCE = ("strategy", "source_url", "raw", "snapshot_at")
