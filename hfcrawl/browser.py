@@ -188,6 +188,14 @@ _SCROLL = """async ({wanted, settleMs, maxSteps}) => {
     return added;
   };
   const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  // the table's next change, or two frames when nothing changes
+  const changed = () => new Promise(resolve => {
+    let done = false;
+    const finish = () => { if (!done) { done = true; watch.disconnect(); resolve(); } };
+    const watch = new MutationObserver(() => Promise.resolve().then(finish));
+    watch.observe(table, {childList: true, subtree: true, characterData: true});
+    frames().then(finish);
+  });
   const sleep = (ms) => new Promise(r => setTimeout(r, ms));
   scroller.scrollTop = 0;
   await frames();
@@ -195,8 +203,9 @@ _SCROLL = """async ({wanted, settleMs, maxSteps}) => {
   let steps = 0;
   while (steps < maxSteps) {
     const before = scroller.scrollTop;
+    const wait = changed();
     scroller.scrollTop = before + Math.max(1, Math.floor(scroller.clientHeight * 0.8));
-    await frames();
+    await wait;
     let added = collect();
     if (!added) { await sleep(settleMs); added = collect(); }
     steps++;
