@@ -134,4 +134,38 @@ class ItemBatch:
     checkpoint: dict[str, Any] | None = None
 
 
-ROW_CLASSES: tuple[type, ...] = (Model, ModelDetail, Missed)
+@dataclass(slots=True, kw_only=True)
+class LeaderboardRow:
+    """One row of a leaderboard (``scrapy crawl leaderboard``), whatever served it.
+
+    ``fields`` holds every column under its snake_case name, as JSON text with
+    typed values; the inverted flags of the source (``Flagged``, ``Not_Merged``,
+    ``is_not_available_on_hub``) are stored with their true meaning, so
+    ``flagged``, ``merged`` and ``available_on_hub`` say what their names say.
+    """
+
+    table: ClassVar[str] = "leaderboard"
+    key: ClassVar[tuple[str, ...]] = ("leaderboard", "row_key")
+
+    leaderboard: str = field(metadata=_REQUIRED)  # preset name, or the app host
+    row_key: str = field(metadata=_REQUIRED)  # the board's key columns, joined
+    strategy: str | None = None  # json, gradio_config, gradio_api, dom, dataset
+    source_url: str | None = None
+    model: str | None = None  # as the board names it (link text, or the id)
+    model_id: str | None = None  # a Hub repo id, when the model is on the Hub
+    precision: str | None = None
+    model_sha: str | None = None
+    average: float | None = None
+    params_b: float | None = None
+    hub_likes: int | None = None
+    hub_license: str | None = None
+    flagged: bool | None = None
+    merged: bool | None = None
+    available_on_hub: bool | None = None
+    scores: dict[str, float] | None = None  # benchmark -> value; ``*_raw``: 0-1
+    fields: str | None = None  # JSON object: every column, snake_case names
+    raw: str | None = None  # JSON object: the row as the source gave it
+    snapshot_at: datetime | None = None
+
+
+ROW_CLASSES: tuple[type, ...] = (Model, ModelDetail, Missed, LeaderboardRow)

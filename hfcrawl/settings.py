@@ -101,3 +101,10 @@ HFCRAWL_LOG_FULL_URLS = False  # True: log request URLs whole, expand[] list and
 # Python code and writes its port and key to a job file in the user's profile.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# --- leaderboard ----------------------------------------------------------------
+# (Playwright's own settings are the leaderboard spider's custom_settings.)
+HFCRAWL_CHROMIUM = None  # None: $HFCRAWL_CHROMIUM, else /usr/bin/chromium if present
+HFCRAWL_LEADERBOARD_TIMEOUT = 120.0  # seconds for a (possibly waking) Space to render
+HFCRAWL_LEADERBOARD_SETTLE_MS = 150  # wait after a scroll that showed no new row
+HFCRAWL_DATASETS_SERVER_ENDPOINT = "https://datasets-server.huggingface.co"

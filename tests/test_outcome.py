@@ -23,7 +23,7 @@ from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedE
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from hfcrawl.fakehub import FakeHub, FaultRates
+from fakehub import FakeHub, FaultRates
 from hfcrawl.hub import MODEL_LIST_EXPAND
 from hfcrawl.outcome import (
     EXIT_COMPLETE,
