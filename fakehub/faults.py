@@ -31,6 +31,7 @@ BUCKETS: Final = ("api", "resolvers", "pages")
 FAULT_KINDS: Final = ("429", "5xx", "reset", "truncated", "bad_json", "slow")
 SERVER_ERRORS: Final = (500, 502, 503, 504)
 _STATE_KEY: Final = "fault"
+_FAULTY: Final = ("/api/models", "/api/datasets")  # the paths faults hit
 
 
 class Stats(Mapping[str, int]):
@@ -247,7 +248,8 @@ class Latency:
 class FaultRates:
     """How often each fault hits an eligible request (0..1, summing to 1 at most).
 
-    Eligible: GETs of ``/api/models`` and ``/api/models/...``, narrowed to the
+    Eligible: GETs of ``/api/models``, ``/api/datasets`` and the records under
+    them, narrowed to the
     path prefixes in ``only_paths`` when given. ``max_failures_per_request``
     bounds the faults one request (method, path and query) ever gets.
     """
@@ -337,7 +339,7 @@ class FaultInjector(Faults):
     def eligible(self, request: HubRequest) -> bool:
         path = request.path
         if request.method != "GET" or not (
-            path == "/api/models" or path.startswith("/api/models/")
+            path in _FAULTY or path.startswith(tuple(f"{p}/" for p in _FAULTY))
         ):
             return False
         only = self.rates.only_paths

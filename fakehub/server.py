@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
+from fakehub.datasets import Datasets, build_datasets
 from fakehub.exchange import (
     TEXT_TYPE,
     Faults,
@@ -420,6 +421,7 @@ class FakeHub:
         page_delay: float = 0.0,
         latency: Latency | None = None,
         refund_failures: bool = False,
+        n_datasets: int = 300,
         cache_bytes: int = 256 * 2**20,
         warm: bool = True,
     ) -> None:
@@ -434,6 +436,7 @@ class FakeHub:
         self.page_delay = page_delay
         self.latency = latency
         self.refund_failures = refund_failures
+        self.datasets = Datasets(self, build_datasets(n_datasets, seed))
         self.stats = Stats()
         self._limiter = RateLimiter(quota)
         self._stopping = threading.Event()
@@ -673,6 +676,8 @@ class FakeHub:
             return self.list_models(request)
         if path.startswith("/api/models/"):
             return self.model_info(request, path[len("/api/models/") :])
+        if path == "/api/datasets" or path.startswith("/api/datasets/"):
+            return self.datasets.answer(request)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------

@@ -52,6 +52,30 @@ MODEL_DETAIL_EXPAND: tuple[str, ...] = (
     "usedStorage",
 )
 
+# Every field /api/datasets accepts in expand[] (hub-api.md §2.2).
+DATASET_EXPAND: tuple[str, ...] = (
+    "author",
+    "cardData",
+    "citation",
+    "createdAt",
+    "description",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "gated",
+    "lastModified",
+    "likes",
+    "mainSize",
+    "paperswithcode_id",
+    "private",
+    "resourceGroup",
+    "sha",
+    "siblings",
+    "tags",
+    "trendingScore",
+    "usedStorage",
+)
+
 # The Hub sorts descending only; huggingface_hub's snake_case names map to these.
 MODEL_SORTS = {
     "createdAt": "createdAt",
@@ -78,11 +102,17 @@ def hub_token(settings: BaseSettings) -> str | None:
     return settings.get("HF_TOKEN") or get_token()
 
 
-def repo_id_from_text(text: str, endpoint: str = DEFAULT_ENDPOINT) -> str:
-    """A model repo id from an id or a Hub URL; ``ValueError`` when it is neither.
+_URL_PREFIX = {"model": (), "dataset": ("datasets",), "space": ("spaces",)}
+
+
+def repo_id_from_text(
+    text: str, endpoint: str = DEFAULT_ENDPOINT, repo_type: str = "model"
+) -> str:
+    """A repo id from an id or a Hub URL; ``ValueError`` when it is neither.
 
     Accepts ``org/name``, legacy ``name``, and URLs such as
-    ``https://huggingface.co/org/name/tree/main`` on the live Hub or ``endpoint``.
+    ``https://huggingface.co/org/name/tree/main`` (``/datasets/org/name`` for a
+    dataset) on the live Hub or ``endpoint``.
     """
     text = text.strip()
     if "://" in text:
@@ -91,35 +121,40 @@ def repo_id_from_text(text: str, endpoint: str = DEFAULT_ENDPOINT) -> str:
         if parts.netloc not in hosts:
             raise ValueError(f"not a Hub URL: {text}")
         segments = [unquote(s) for s in parts.path.split("/") if s]
-        if segments[:1] in (["datasets"], ["spaces"]):
-            raise ValueError(f"not a model URL: {text}")
-        if segments[:2] == ["api", "models"]:
+        prefix = _URL_PREFIX[repo_type]
+        if segments[:2] == ["api", f"{repo_type}s"]:
             segments = segments[2:]
+        elif tuple(segments[: len(prefix)]) == prefix and (
+            prefix or segments[:1] not in (["datasets"], ["spaces"])
+        ):
+            segments = segments[len(prefix) :]
+        else:
+            raise ValueError(f"not a {repo_type} URL: {text}")
         # /org/name/tree/main, /org/name/blob/...: the id is the first two parts
         text = "/".join(segments[:2]) if len(segments) > 1 else "/".join(segments)
-    problem = repo_id_problem(text)
+    problem = repo_id_problem(text, repo_type)
     if problem is None:
         try:  # huggingface_hub's rules stay the reference
             validate_repo_id(text)
         except HFValidationError:
             problem = "not a valid Hub repo name"
     if problem is not None:
-        raise ValueError(f"not a model id: {text!r}: {problem}")
+        raise ValueError(f"not a {repo_type} id: {text!r}: {problem}")
     return text
 
 
 _MAX_NAME = 96
 
 
-def repo_id_problem(text: str) -> str | None:
-    """What is wrong with ``text`` as a model id, in a crawl user's words (the
+def repo_id_problem(text: str, repo_type: str = "model") -> str | None:
+    """What is wrong with ``text`` as a repo id, in a crawl user's words (the
     rules of huggingface_hub's ``validate_repo_id``, whose messages speak to
     its own API's callers); None when nothing is."""
     if not text:
         return "empty"
     parts = text.split("/")
     if len(parts) > 2:
-        return f"{len(parts)} parts; a model id is name or owner/name"
+        return f"{len(parts)} parts; a {repo_type} id is name or owner/name"
     for part in parts:
         bad = sorted(
             {c for c in part if not ((c.isascii() and c.isalnum()) or c in "-_.")}

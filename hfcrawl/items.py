@@ -1,6 +1,7 @@
 """Every item hfcrawl produces. The Arrow schema of each table derives from these.
 
-Each row class names its table (``table``) and its primary key (``key``). Fields are
+Each row class names its table (``table``) and its primary key (``key``), and is
+registered with ``@row`` so the run folder knows every table it may meet. Fields are
 typed as they land in Parquet: ``int`` is int64, ``datetime`` a UTC timestamp,
 ``list[...]`` an Arrow list, ``dict[str, int]`` a map; JSON kept whole is ``str``.
 """
@@ -9,7 +10,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
+
+
+class Row(Protocol):
+    """What every row class declares: the table it lands in, and its key."""
+
+    table: ClassVar[str]
+    key: ClassVar[tuple[str, ...]]
+
+
+RowT = TypeVar("RowT", bound=type)
+
+ROW_CLASSES: dict[str, type] = {}
+"""Every row class, by table; filled by ``@row`` as the classes are defined."""
+
+
+def row(cls: RowT) -> RowT:
+    """Register a row class (a dataclass with ``table`` and ``key``)."""
+    table, key = getattr(cls, "table", None), getattr(cls, "key", None)
+    if not (isinstance(table, str) and table and isinstance(key, tuple) and key):
+        raise TypeError(f"{cls.__qualname__}: a row class declares table and key")
+    known = ROW_CLASSES.get(table)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise TypeError(f"{cls.__qualname__}: {known.__qualname__} writes {table!r}")
+    ROW_CLASSES[table] = cls
+    return cls
+
+
+def row_class(table: str) -> type:
+    """The row class of a table; ``KeyError`` when no class writes it."""
+    return ROW_CLASSES[table]
+
+
+def check_row_class(cls: type) -> type:
+    """``cls`` itself, if it is a registered row class; else ``TypeError``."""
+    if ROW_CLASSES.get(getattr(cls, "table", "")) is not cls:
+        raise TypeError(
+            f"{cls.__qualname__} is not a registered row class"
+            " (declare table and key, and decorate it with @hfcrawl.items.row)"
+        )
+    return cls
+
 
 # Field metadata read by the validation pipeline.
 _REPO_ID = {"repo_id": True}  # must be a valid Hub repo id: the row's key
@@ -24,6 +66,7 @@ class BaseModelRef:
     relation: str | None = None  # finetune, adapter, quantized or merge
 
 
+@row
 @dataclass(slots=True, kw_only=True)
 class Model:
     """One model repository as the Hub API lists it, plus fields derived from it."""
@@ -84,6 +127,7 @@ class Model:
     crawled_at: datetime | None = None
 
 
+@row
 @dataclass(slots=True, kw_only=True)
 class ModelDetail:
     """Fields only ``/api/models/{id}`` gives (``detail=true``), kept raw."""
@@ -98,6 +142,46 @@ class ModelDetail:
     crawled_at: datetime | None = None
 
 
+@row
+@dataclass(slots=True, kw_only=True)
+class Dataset:
+    """One dataset repository as ``/api/datasets`` lists it, plus derived fields."""
+
+    table: ClassVar[str] = "datasets"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    object_id: str | None = None
+    requested_id: str | None = None
+    author: str | None = None
+    sha: str | None = None
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+    downloads: int | None = None
+    downloads_all_time: int | None = None
+    likes: int | None = None
+    trending_score: float | None = None
+    private: bool | None = None
+    gated: str | None = None
+    disabled: bool | None = None
+    description: str | None = None  # the card's text, truncated by the Hub
+    citation: str | None = None
+    paperswithcode_id: str | None = None
+    main_size: int | None = None
+    used_storage: int | None = None
+    tags: list[str] = field(default_factory=list)
+    siblings: list[str] = field(default_factory=list)
+    card_data: str | None = None  # JSON, kept whole
+    # Derived from the Hub's computed tags.
+    license: str | None = None
+    languages: list[str] = field(default_factory=list)
+    task_categories: list[str] = field(default_factory=list)
+    size_categories: list[str] = field(default_factory=list)
+    arxiv_ids: list[str] = field(default_factory=list)
+    crawled_at: datetime | None = None
+
+
+@row
 @dataclass(slots=True, kw_only=True)
 class Missed:
     """What could not be collected, and why.
@@ -129,11 +213,12 @@ class ItemBatch:
     Pipelines and feed exports handle the rows one by one.
     """
 
-    items: list[Any]
+    items: list[Any]  # rows: instances of registered row classes
     # where the crawl will be once these rows are written (hfcrawl.checkpoint)
     checkpoint: dict[str, Any] | None = None
 
 
+@row
 @dataclass(slots=True, kw_only=True)
 class LeaderboardRow:
     """One row of a leaderboard (``scrapy crawl leaderboard``), whatever served it.
@@ -166,6 +251,3 @@ class LeaderboardRow:
     fields: str | None = None  # JSON object: every column, snake_case names
     raw: str | None = None  # JSON object: the row as the source gave it
     snapshot_at: datetime | None = None
-
-
-ROW_CLASSES: tuple[type, ...] = (Model, ModelDetail, Missed, LeaderboardRow)

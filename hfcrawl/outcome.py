@@ -18,12 +18,12 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
 from scrapy import signals
 
 from hfcrawl.items import Missed
 from hfcrawl.pipelines.rows import rows_of
-from hfcrawl.runs import finished_parts, run_dir
+from hfcrawl.runfolder import read_columns
+from hfcrawl.runs import run_dir
 
 if TYPE_CHECKING:
     from typing import Self
@@ -184,20 +184,14 @@ class OutcomeExtension:
 def failed_rows_in(table_dir: Path) -> int:
     """Rows of reason ``error`` (listing pages aside: a rerun fetches those
     again) already in a run folder's missed table."""
-    count = 0
-    for part in finished_parts(table_dir):
-        try:
-            table = pq.read_table(part, columns=["kind", "reason"])
-        except (OSError, KeyError, ValueError) as exc:
-            logger.warning("could not read %s: %s", part, exc)
-            continue
-        for kind, reason in zip(
-            table.column("kind").to_pylist(),
-            table.column("reason").to_pylist(),
-            strict=True,
-        ):
-            count += reason == FAILED_REASON and kind != LOST_FOR_GOOD_KIND
-    return count
+    try:
+        rows = read_columns(table_dir, ("kind", "reason"))
+    except (OSError, KeyError, ValueError) as exc:
+        logger.warning("could not read %s: %s", table_dir, exc)
+        return 0
+    return sum(
+        reason == FAILED_REASON and kind != LOST_FOR_GOOD_KIND for kind, reason in rows
+    )
 
 
 def _per_table(stats: dict[str, Any]) -> dict[str, int]:

@@ -1,28 +1,25 @@
-"""The run folder: where one crawl's tables live, kept across JOBDIR resumes.
+"""Which run folder a crawl writes, and what an earlier session of it holds.
 
-``exports/<spider>/<run id>/<table>/part-NNNNN.parquet`` (+ ``.jsonl``). The run id
+``exports/<spider>/<run id>/`` (``hfcrawl.runfolder`` writes it). The run id
 is ``HFCRAWL_RUN_ID`` if set, else the one a JOBDIR remembers, else scrapyd's job
 id, else the UTC start time plus a short random suffix.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from hfcrawl.items import Missed
+from hfcrawl.runfolder import read_columns
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 RUN_ID_STAT = "hfcrawl/run_id"
 _JOBDIR_FILE = "hfcrawl-run-id"
-PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
 def run_id(crawler: Crawler) -> str:
@@ -55,49 +52,14 @@ def run_dir(crawler: Crawler) -> Path:
     return root / crawler.spider.name / run_id(crawler)
 
 
-def finished_parts(table_dir: Path) -> list[Path]:
-    """Complete parts, in order; files still being written have other names."""
-    if not table_dir.is_dir():
-        return []
-    parts = [p for p in table_dir.iterdir() if PART_RE.match(p.name)]
-    return sorted(parts, key=lambda p: int(PART_RE.match(p.name).group(1)))  # type: ignore[union-attr]
+def done_ids(folder: Path, table: str, kind: str) -> set[str]:
+    """Ids a run already has an answer for: a row in ``table`` (by the id asked
+    for, where the row keeps it), or a ``Missed`` row of ``kind``."""
+    rows = read_columns(folder / table, ("id", "requested_id"))
+    missed = read_columns(folder / Missed.table, ("kind", "id"))
+    return {r or i for i, r in rows} | {i for k, i in missed if k == kind and i}
 
 
-def existing_keys(table_dir: Path, key_fields: tuple[str, ...]) -> set[Any]:
-    """The primary keys already written to a table of this run (for resumes)."""
-    keys: set[Any] = set()
-    for part in finished_parts(table_dir):
-        table = pq.read_table(part, columns=list(key_fields))
-        columns = [table.column(name).to_pylist() for name in key_fields]
-        keys.update(zip(*columns, strict=True))
-    return keys
-
-
-@dataclass(frozen=True)
-class ResumedKeys:
-    """What an earlier session of this run already wrote."""
-
-    requested: set[str]  # ids asked for that ended as a model or a missed row
-    listed: set[str]  # model ids in the models table
-    detailed: set[str]  # ids with a model_details row, or missed as model_detail
-
-
-def resumed_keys(crawler: Crawler) -> ResumedKeys:
-    folder = run_dir(crawler)
-
-    def column(table: str, *names: str) -> list[tuple[Any, ...]]:
-        parts = finished_parts(folder / table)
-        if not parts:
-            return []
-        data = pa.concat_tables(pq.read_table(p, columns=list(names)) for p in parts)
-        return list(zip(*(data.column(n).to_pylist() for n in names), strict=True))
-
-    models = column("models", "id", "requested_id")
-    missed = column("missed", "kind", "id")
-    return ResumedKeys(
-        requested={r or i for i, r in models}
-        | {i for k, i in missed if k == "model" and i},
-        listed={i for i, _ in models},
-        detailed={i for (i,) in column("model_details", "id")}
-        | {i for k, i in missed if k == "model_detail" and i},
-    )
+def table_ids(folder: Path, table: str) -> set[str]:
+    """The ids of a table's rows in a run folder."""
+    return {i for (i,) in read_columns(folder / table, ("id",)) if i}

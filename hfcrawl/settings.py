@@ -64,6 +64,8 @@ ITEM_PIPELINES = {
     "hfcrawl.pipelines.validate.ValidatePipeline": 100,
     "hfcrawl.pipelines.dedup.DedupPipeline": 200,
     "hfcrawl.pipelines.export.ExportPipeline": 300,
+    # last: a checkpoint is saved once the rows before it are written
+    "hfcrawl.pipelines.checkpoint.CheckpointPipeline": 1000,
 }
 # Feeds see rows, not the batches rows travel in (hfcrawl.feeds).
 EXTENSIONS = {
@@ -89,7 +91,10 @@ HFCRAWL_RUN_ID = None  # None: JOBDIR's, scrapyd's job id, else the UTC start ti
 HFCRAWL_PART_ROWS = 100_000
 HFCRAWL_ROW_GROUP_ROWS = 10_000
 HFCRAWL_PARQUET_COMPRESSION = "zstd"
-HFCRAWL_JSONL = True
+# The JSON Lines mirror of every Parquet part (jsonl/<table>/part-N.jsonl.gz):
+# off by default, ~20x the Parquet's size uncompressed; gzip or none when on.
+HFCRAWL_JSONL = False
+HFCRAWL_JSONL_COMPRESSION = "gzip"
 HFCRAWL_EXPORT_ENABLED = True
 
 # --- logging and control ------------------------------------------------------

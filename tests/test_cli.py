@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -48,14 +49,34 @@ def test_crawl_with_limit_writes_a_run_folder(fake_hub: Any, tmp_path: Path) -> 
     ids = table.column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 2500
     assert table.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
-    mirrored = sum(
-        1 for p in (run / "jsonl" / "models").glob("*.jsonl") for _ in p.open()
-    )
-    assert mirrored == 2500
+    # no JSON Lines by default: nothing but the Parquet tables and the manifest
+    assert sorted(p.name for p in run.iterdir() if p.name != "jsonl") == [
+        "manifest.json",
+        "models",
+    ]
+    assert [p for p in (run / "jsonl").rglob("*") if p.is_file()] == []
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["tables"]["models"]["rows"] == 2500
     assert manifest["arguments"] == {"limit": "2500"}
     assert "Scraped from" not in done.stderr
+
+
+def test_the_jsonl_mirror_when_asked_for(fake_hub: Any, tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    done = scrapy(
+        "crawl", "models", "-a", "limit=1500", "-s", "HFCRAWL_JSONL=true",
+        "-s", f"HFCRAWL_EXPORT_DIR={exports}", "-s", "HFCRAWL_RUN_ID=r1",
+        hub=fake_hub, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = exports / "models" / "r1"
+    parquet = pq.read_table(run / "models").to_pylist()
+    mirrored = []
+    for part in sorted((run / "jsonl" / "models").glob("part-*.jsonl.gz")):
+        with gzip.open(part, "rt") as lines:
+            mirrored += [json.loads(line) for line in lines]
+    assert [m["id"] for m in mirrored] == [r["id"] for r in parquet]
+    assert [m["downloads"] for m in mirrored] == [r["downloads"] for r in parquet]
 
 
 def test_overwrite_output_parquet_is_one_valid_file(

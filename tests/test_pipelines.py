@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +135,9 @@ def export_rows(tmp_path: Path, batches: list[list[Any]], **settings: Any) -> Pa
 
 def test_export_round_trip_is_typed(tmp_path: Path) -> None:
     models = real_models()
-    run = export_rows(tmp_path, [models])
+    run = export_rows(
+        tmp_path, [models], HFCRAWL_JSONL=True, HFCRAWL_JSONL_COMPRESSION="none"
+    )
     table = pq.read_table(run / "models" / "part-00000.parquet")
     schema = table.schema
     assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
@@ -170,11 +173,14 @@ def test_export_rolls_parts_and_groups_rows(tmp_path: Path) -> None:
         [models[:4], [missed, *models[4:]]],
         HFCRAWL_PART_ROWS=4,
         HFCRAWL_ROW_GROUP_ROWS=2,
+        HFCRAWL_JSONL=True,
     )
     parts = sorted(p.name for p in (run / "models").iterdir())
     assert parts == ["part-00000.parquet", "part-00001.parquet"]
     mirrors = sorted(p.name for p in (run / "jsonl" / "models").iterdir())
-    assert mirrors == ["part-00000.jsonl", "part-00001.jsonl"]
+    assert mirrors == ["part-00000.jsonl.gz", "part-00001.jsonl.gz"]
+    with gzip.open(run / "jsonl" / "models" / "part-00001.jsonl.gz", "rt") as f:
+        assert [json.loads(line)["id"] for line in f] == REAL_IDS[4:]
     first = pq.ParquetFile(run / "models" / "part-00000.parquet")
     assert first.metadata.num_rows == 4
     assert first.metadata.num_row_groups == 2
@@ -204,7 +210,7 @@ def test_unfinished_part_is_never_visible_and_is_recovered(tmp_path: Path) -> No
     export2 = ExportPipeline.from_crawler(make_crawler(tmp_path))
     export2.open_spider()
     assert [p.name for p in table_dir.iterdir()] == ["part-00000.parquet"]
-    assert [p.name for p in log_dir.iterdir()] == ["part-00000.jsonl"]
+    assert list(log_dir.iterdir()) == []  # the log went with the part's commit
     recovered = pq.read_table(table_dir / "part-00000.parquet")
     assert recovered.to_pylist() == _typed_rows(models)
     assert export2.crawler.stats.get_value("hfcrawl/recovered_rows/models") == 6
@@ -223,6 +229,19 @@ def _typed_rows(models: list[Model]) -> list[dict[str, Any]]:
     writer.close()
     buffer.seek(0)
     return pq.read_table(buffer).to_pylist()
+
+
+def test_without_the_mirror_no_jsonl_outlives_its_part(tmp_path: Path) -> None:
+    run = export_rows(tmp_path, [real_models()], HFCRAWL_PART_ROWS=4)
+    assert len(list((run / "models").glob("part-*.parquet"))) == 2
+    assert [p for p in (run / "jsonl").rglob("*") if p.is_file()] == []
+
+
+def test_unknown_mirror_compression_is_refused(tmp_path: Path) -> None:
+    crawler = make_crawler(tmp_path, HFCRAWL_JSONL=True, HFCRAWL_JSONL_COMPRESSION="xz")
+    export = ExportPipeline.from_crawler(crawler)
+    with pytest.raises(ValueError, match="HFCRAWL_JSONL_COMPRESSION"):
+        export.open_spider()
 
 
 def test_resumed_run_continues_parts_and_dedups(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ several points, and the same command is run again until it finishes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -63,13 +64,16 @@ def run_dir(tmp_path: Path) -> Path:
 
 
 def rows_logged(tmp_path: Path) -> int:
-    """Rows the crawl has written so far (its JSONL logs, finished or not)."""
+    """Rows the crawl has written so far: its complete parts, and the log of the
+    part being written (a committed part's log is gone)."""
     root = tmp_path / "exports" / "models"
-    return sum(
-        f.read_bytes().count(b"\n")
-        for f in root.glob("*/jsonl/models/*")
-        if f.is_file()
+    done = sum(
+        pq.read_metadata(p).num_rows for p in root.glob("*/models/part-*.parquet")
     )
+    for log in root.glob("*/jsonl/models/.part-*"):
+        with contextlib.suppress(FileNotFoundError):  # committed meanwhile
+            done += log.read_bytes().count(b"\n")
+    return done
 
 
 def parts_done(tmp_path: Path) -> int:

@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from fakehub import FakeHub, Faults, HubRequest
-from hfcrawl.runs import PART_RE
+from hfcrawl.runfolder import PART_RE
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ import msgspec
 from hfcrawl.items import Missed, Model, ModelDetail
 from hfcrawl.parsers.tags import fields_from_tags, size_from_name
 
-_NULL = msgspec.Raw(b"null")
+NULL_RAW = msgspec.Raw(b"null")
 
 
 class ModelRecord(
@@ -56,16 +56,16 @@ class ModelRecord(
     safetensors: Any = None
     transformersInfo: Any = None
     usedStorage: Any = None
-    siblings: msgspec.Raw = _NULL
-    config: msgspec.Raw = _NULL
-    gguf: msgspec.Raw = _NULL
-    cardData: msgspec.Raw = _NULL
-    model_index: msgspec.Raw = _NULL
-    evalResults: msgspec.Raw = _NULL
-    widgetData: msgspec.Raw = _NULL
-    resourceGroup: msgspec.Raw = _NULL
-    baseModels: msgspec.Raw = _NULL
-    childrenModelCount: msgspec.Raw = _NULL
+    siblings: msgspec.Raw = NULL_RAW
+    config: msgspec.Raw = NULL_RAW
+    gguf: msgspec.Raw = NULL_RAW
+    cardData: msgspec.Raw = NULL_RAW
+    model_index: msgspec.Raw = NULL_RAW
+    evalResults: msgspec.Raw = NULL_RAW
+    widgetData: msgspec.Raw = NULL_RAW
+    resourceGroup: msgspec.Raw = NULL_RAW
+    baseModels: msgspec.Raw = NULL_RAW
+    childrenModelCount: msgspec.Raw = NULL_RAW
 
 
 class _Sibling(msgspec.Struct):
@@ -104,14 +104,14 @@ def decode_model(body: bytes | str | msgspec.Raw) -> ModelRecord:
     return _RECORD.decode(body)
 
 
-def _text(raw: msgspec.Raw) -> str | None:
+def raw_text(raw: msgspec.Raw) -> str | None:
     data = bytes(raw)
     return None if data == b"null" else data.decode()
 
 
 def _part(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw) -> Any:
     """The few keys read from a raw part, or None when its shape is off."""
-    if raw is _NULL:
+    if raw is NULL_RAW:
         return None
     try:
         return decoder.decode(raw)
@@ -119,7 +119,7 @@ def _part(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw) -> Any:
         return None
 
 
-def _file_names(raw: msgspec.Raw) -> list[Any]:
+def file_names(raw: msgspec.Raw) -> list[Any]:
     siblings = _part(_SIBLINGS, raw)
     if siblings is not None:
         return [s.rfilename for s in siblings]
@@ -180,7 +180,7 @@ def parse_model(
         inference=r.inference,
         inference_providers=_providers(r.inferenceProviderMapping),
         tags=r.tags if r.tags is not None else [],
-        siblings=_file_names(r.siblings) if r.siblings is not _NULL else [],
+        siblings=file_names(r.siblings) if r.siblings is not NULL_RAW else [],
         spaces=r.spaces if r.spaces is not None else [],
         safetensors_parameters=safetensors.get("parameters"),
         safetensors_total=safetensors_total,
@@ -193,11 +193,11 @@ def parse_model(
         transformers_pipeline_tag=transformers.get("pipeline_tag"),
         transformers_processor=transformers.get("processor"),
         transformers_custom_class=transformers.get("custom_class"),
-        card_data=_text(r.cardData),
-        model_index=_text(r.model_index),
-        eval_results=_text(r.evalResults),
-        widget_data=_text(r.widgetData),
-        resource_group=_text(r.resourceGroup),
+        card_data=raw_text(r.cardData),
+        model_index=raw_text(r.model_index),
+        eval_results=raw_text(r.evalResults),
+        widget_data=raw_text(r.widgetData),
+        resource_group=raw_text(r.resourceGroup),
         license=licence,
         license_name=card.license_name if licence == "other" else None,
         license_link=card.license_link if licence == "other" else None,
@@ -219,16 +219,16 @@ def parse_model_detail(record: ModelRecord, crawled_at: datetime) -> ModelDetail
     r = record
     if (
         r.usedStorage is None
-        and r.baseModels is _NULL
-        and r.childrenModelCount is _NULL
+        and r.baseModels is NULL_RAW
+        and r.childrenModelCount is NULL_RAW
     ):
         return None
     repo_id: Any = r.id or r.model_id
     return ModelDetail(
         id=repo_id,
         used_storage=r.usedStorage,
-        base_models=_text(r.baseModels),
-        children_model_count=_text(r.childrenModelCount),
+        base_models=raw_text(r.baseModels),
+        children_model_count=raw_text(r.childrenModelCount),
         crawled_at=crawled_at,
     )
 

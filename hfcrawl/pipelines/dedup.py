@@ -9,7 +9,8 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from hfcrawl.pipelines.rows import rows_of, with_rows
-from hfcrawl.runs import existing_keys, run_dir
+from hfcrawl.runfolder import read_columns
+from hfcrawl.runs import run_dir
 from hfcrawl.schema import table_spec
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ class DedupPipeline:
         if seen is None:
             spec = table_spec(cls)
             # a resumed run already holds rows: they count as seen
-            seen = existing_keys(run_dir(self.crawler) / spec.table, spec.key_fields)
+            seen = set(
+                read_columns(run_dir(self.crawler) / spec.table, spec.key_fields)
+            )
             if seen:
                 logger.info(
                     "%s: %d keys already in the run folder", spec.table, len(seen)

@@ -12,7 +12,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from hfcrawl.hub import DEFAULT_ENDPOINT, error_reason, hub_endpoint
-from hfcrawl.items import ItemBatch, Missed
+from hfcrawl.items import Missed
 from hfcrawl.ratelimit import delay_retry
 
 if TYPE_CHECKING:
@@ -56,9 +56,10 @@ class HubSpider(Spider):
         url = f"{self.endpoint}{path}"
         return f"{url}?{urlencode(params)}" if params else url
 
-    def repo_path(self, kind: str, repo_id: str) -> str:
+    @staticmethod
+    def quote_id(repo_id: str) -> str:
         # the slash between owner and name stays; anything else is escaped
-        return f"/api/{kind}/{quote(repo_id, safe='/')}"
+        return quote(repo_id, safe="/")
 
     @staticmethod
     def now() -> datetime:
@@ -66,7 +67,7 @@ class HubSpider(Spider):
 
     def retry_or_missed(
         self, response: Response, kind: str, ident: str | None, problem: Exception
-    ) -> Request | ItemBatch:
+    ) -> Request | Missed:
         """A body that does not parse (cut short, say) is fetched again; once the
         retries are spent it becomes a Missed row."""
         reason = f"undecodable body: {problem}"
@@ -81,19 +82,15 @@ class HubSpider(Spider):
             )
             return retry
         attempts = request.meta.get("retry_times", 0) + 1
-        return ItemBatch(
-            [
-                Missed(
-                    kind=kind,
-                    id=ident,
-                    url=response.url,
-                    status=response.status,
-                    reason="error",
-                    detail=reason[:500],
-                    attempts=attempts,
-                    crawled_at=self.now(),
-                )
-            ]
+        return Missed(
+            kind=kind,
+            id=ident,
+            url=response.url,
+            status=response.status,
+            reason="error",
+            detail=reason[:500],
+            attempts=attempts,
+            crawled_at=self.now(),
         )
 
     def missed(self, failure: Failure, kind: str, ident: str | None) -> Missed:

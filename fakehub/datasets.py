@@ -1,0 +1,236 @@
+"""``/api/datasets`` and ``/api/datasets/{id}`` (hub-api.md §4, §2.2, §7).
+
+No dataset record was recorded, so records follow the documented ``DatasetInfo``
+fields; their names, tags and licences come from the two real Croissant bodies
+(``ibm/duorc``, ``Bryceee/MM-Oral``), which stand first in the listing. Paging,
+expand validation and errors behave as the models listing does: a cursor in an
+absolute ``Link`` header, 400 for an unknown ``expand`` value, 401/404 for a
+missing or private dataset, 403 for a disabled one.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote, urlencode
+
+import orjson
+
+from fakehub.exchange import HubRequest, HubResponse, json_error
+
+if TYPE_CHECKING:
+    from fakehub.server import FakeHub
+
+# ExpandDatasetProperty_T (hub-api.md §2.2), in output order; written out here,
+# not imported from hfcrawl, as the oracle the spider's own list is tested against.
+DATASET_EXPAND: Final = (
+    "author",
+    "cardData",
+    "citation",
+    "createdAt",
+    "description",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "gated",
+    "lastModified",
+    "likes",
+    "mainSize",
+    "paperswithcode_id",
+    "private",
+    "resourceGroup",
+    "sha",
+    "siblings",
+    "tags",
+    "trendingScore",
+    "usedStorage",
+)
+DEFAULT_KEYS: Final = (
+    "_id",
+    "id",
+    "author",
+    "sha",
+    "lastModified",
+    "private",
+    "gated",
+    "disabled",
+    "tags",
+    "downloads",
+    "likes",
+    "createdAt",
+)
+MAX_LIMIT: Final = 1000
+
+# From the recorded Croissant bodies (ids, licences, task and size tags).
+_REAL = (
+    {
+        "id": "ibm/duorc",
+        "tags": [
+            "task_categories:question-answering",
+            "task_categories:text2text-generation",
+            "task_ids:abstractive-qa",
+            "task_ids:extractive-qa",
+            "annotations_creators:crowdsourced",
+            "multilinguality:monolingual",
+            "size_categories:100K<n<1M",
+            "size_categories:10K<n<100K",
+            "language:en",
+            "license:mit",
+            "arxiv:1804.07927",
+            "region:us",
+        ],
+    },
+    {
+        "id": "Bryceee/MM-Oral",
+        "tags": [
+            "task_categories:visual-question-answering",
+            "language:en",
+            "license:cc-by-4.0",
+            "size_categories:1K<n<10K",
+            "format:parquet",
+            "modality:image",
+            "region:us",
+        ],
+    },
+)
+_TASKS = ("text-classification", "translation", "summarization", "image-to-text")
+_SIZES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M")
+_LICENCES = ("mit", "apache-2.0", "cc-by-4.0", "other")
+
+
+def build_datasets(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` dataset records; a private, a gated and a disabled one among them."""
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    for i in range(n):
+        real = _REAL[i] if i < len(_REAL) else None
+        repo_id = real["id"] if real else f"org{i % 17}/dataset-{i:05d}"
+        tags = (
+            list(real["tags"])
+            if real
+            else [
+                f"task_categories:{rng.choice(_TASKS)}",
+                f"size_categories:{rng.choice(_SIZES)}",
+                f"language:{rng.choice(('en', 'fr', 'zh'))}",
+                f"license:{rng.choice(_LICENCES)}",
+                *([f"arxiv:{2300 + i % 90}.{i:05d}"] if i % 5 == 0 else []),
+            ]
+        )
+        day = 1 + i % 28
+        records.append(
+            {
+                "_id": f"{i:024x}",
+                "id": repo_id,
+                "author": repo_id.split("/")[0],
+                "sha": f"{rng.getrandbits(160):040x}",
+                "lastModified": f"2025-{1 + (n - i) % 12:02d}-{day:02d}T10:00:00.000Z",
+                "createdAt": f"2024-{1 + i % 12:02d}-{day:02d}T09:00:00.000Z",
+                "private": i == 5,
+                "gated": "manual" if i == 6 else False,
+                "disabled": i == 7,
+                "tags": tags,
+                "downloads": rng.randrange(0, 10**6),
+                "downloadsAllTime": rng.randrange(10**6, 10**7),
+                "likes": rng.randrange(0, 2000),
+                "trendingScore": rng.randrange(0, 50),
+                "citation": None
+                if i % 3
+                else f"@article{{d{i}, title={{Dataset {i}}}}}",
+                "description": f"Dataset {i}: what it holds, in its card's words.",
+                "paperswithcode_id": None if i % 4 else f"dataset-{i}",
+                "cardData": {
+                    "license": next(
+                        (t[8:] for t in tags if t.startswith("license:")), None
+                    ),
+                    "pretty_name": f"Dataset {i}",
+                },
+                "siblings": [{"rfilename": "README.md"}, {"rfilename": "data.parquet"}],
+                "mainSize": rng.randrange(10**3, 10**10),
+                "usedStorage": rng.randrange(10**3, 10**10),
+                "resourceGroup": None,
+            }
+        )
+    return records
+
+
+class Datasets:
+    """The datasets resource of one fake Hub."""
+
+    def __init__(self, hub: FakeHub, records: list[dict[str, Any]]) -> None:
+        self.hub = hub
+        self.records = records
+        self.by_id = {r["id"]: r for r in records}
+        self.listed = [r for r in records if not r["private"]]
+
+    def answer(self, request: HubRequest) -> HubResponse:
+        path = request.path
+        if path == "/api/datasets":
+            return self.listing(request)
+        return self.info(request, unquote(path[len("/api/datasets/") :]))
+
+    def listing(self, request: HubRequest) -> HubResponse:
+        expand = request.values("expand", "expand[]")
+        for value in expand:
+            if value not in DATASET_EXPAND:
+                return json_error(
+                    400,
+                    f'"expand" must be one of {", ".join(DATASET_EXPAND)}; got {value!r}',
+                )
+        try:
+            limit = min(int(request.last("limit") or MAX_LIMIT), MAX_LIMIT)
+            cursor = request.last("cursor")
+            start = int(base64.urlsafe_b64decode(cursor)) if cursor else 0
+        except ValueError:
+            return json_error(400, "Invalid limit or cursor")
+        rows = self._matching(request)
+        keys = ("_id", "id", *(k for k in DATASET_EXPAND if k in expand))
+        page = [
+            _view(r, keys if expand else DEFAULT_KEYS)
+            for r in rows[start : start + limit]
+        ]
+        headers = []
+        if start + limit < len(rows):
+            pairs = [(k, v) for k, v in request.query if k != "cursor"]
+            nxt = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+            pairs.append(("cursor", nxt))
+            url = f"{self.hub.url}{request.path}?{urlencode(pairs)}"
+            headers.append(("Link", f'<{url}>; rel="next"'))
+        return HubResponse(200, orjson.dumps(page), headers=headers)
+
+    def _matching(self, request: HubRequest) -> list[dict[str, Any]]:
+        rows = self.listed
+        search, author = request.last("search"), request.last("author")
+        if search:
+            rows = [r for r in rows if search.lower() in r["id"].lower()]
+        if author:
+            rows = [r for r in rows if r["author"] == author]
+        for tag in request.values("filter"):
+            rows = [r for r in rows if tag in r["tags"]]
+        sort = request.last("sort")
+        if sort in ("lastModified", "createdAt", "downloads", "likes", "trendingScore"):
+            rows = sorted(rows, key=lambda r: r[sort], reverse=True)
+        return rows
+
+    def info(self, request: HubRequest, repo_id: str) -> HubResponse:
+        for value in request.values("expand", "expand[]"):
+            if value not in DATASET_EXPAND:
+                return json_error(400, f'"expand" must be one of ...; got {value!r}')
+        record = self.by_id.get(repo_id)
+        if record is None or record["private"]:
+            if request.authorization is None:
+                return json_error(401, "Invalid username or password.", header=True)
+            return json_error(
+                404, "Repository not found", code="RepoNotFound", header=True
+            )
+        if record["disabled"]:
+            return json_error(403, "Access to this resource is disabled.", header=True)
+        expand = request.values("expand", "expand[]")
+        keys = ("_id", "id", *(k for k in DATASET_EXPAND if k in expand))
+        return HubResponse(200, orjson.dumps(_view(record, keys if expand else None)))
+
+
+def _view(record: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, Any]:
+    if keys is None:
+        return dict(record)
+    return {k: record[k] for k in keys if k in record}
