@@ -1,28 +1,64 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fakehub import FakeHub
+
+
+class HubStarter:
+    """Starts fake Hubs (``FakeHub(**options)``) and stops them all at the end
+    of the fixture's scope: the one way tests get a fake Hub."""
+
+    def __init__(self) -> None:
+        self._running = ExitStack()
+
+    def __call__(self, **options: Any) -> FakeHub:
+        return self._running.enter_context(FakeHub(**options))
+
+    def close(self) -> None:
+        self._running.close()
+
+
+def _starter() -> Iterator[HubStarter]:
+    starter = HubStarter()
+    try:
+        yield starter
+    finally:
+        starter.close()
+
+
+@pytest.fixture
+def start_hub() -> Iterator[HubStarter]:
+    """A fake Hub of the test's own (quotas, faults, delays), stopped after it."""
+    yield from _starter()
+
+
+@pytest.fixture(scope="module")
+def start_module_hub() -> Iterator[HubStarter]:
+    """The same, for a hub a whole test module shares."""
+    yield from _starter()
+
 
 @pytest.fixture(scope="session")
-def fake_hub() -> Iterator[Any]:
+def start_session_hub() -> Iterator[HubStarter]:
+    yield from _starter()
+
+
+@pytest.fixture(scope="session")
+def fake_hub(start_session_hub: HubStarter) -> FakeHub:
     """2,500 public models built from the real recorded bodies."""
-    from fakehub import FakeHub
-
-    with FakeHub(n_models=2500) as hub:
-        yield hub
+    return start_session_hub(n_models=2500)
 
 
 @pytest.fixture(scope="session")
-def broken_hub() -> Iterator[Any]:
+def broken_hub(start_session_hub: HubStarter) -> FakeHub:
     """The same, plus records with missing keys and wrong-typed fields."""
-    from fakehub import FakeHub
-
-    with FakeHub(n_models=2500, broken=True) as hub:
-        yield hub
+    return start_session_hub(n_models=2500, broken=True)
 
 
 def project_settings(hub: Any, tmp_path: Path) -> dict[str, Any]:

@@ -15,11 +15,11 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from fakehub import FakeHub, FaultRates, Latency, Quota
+from fakehub import FaultRates, Latency, Quota
 from hfcrawl.middlewares import HubAuthMiddleware
 from hfcrawl.ratelimit import Bucket, HubRateLimitMiddleware, bucket_of
 from hfcrawl.spiders.models import ModelsSpider
-from tests.conftest import project_settings
+from tests.conftest import HubStarter, project_settings
 from tests.crawl import crawl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,23 +38,27 @@ def listed_ids(hub: Any) -> set[str]:
 
 @pytest.mark.slow
 @deferred_f_from_coro_f
-async def test_quota_is_respected_with_almost_no_429s(tmp_path: Path) -> None:
+async def test_quota_is_respected_with_almost_no_429s(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     # 8,000 models at 100 a page are 80 listing requests; 25 a 2-second window
     # means the crawl cannot take less than ~6 s
-    with FakeHub(n_models=8000, quota=Quota(api=25, window=2.0)) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_RATELIMIT_MARGIN=0.2)
-        result = await crawl(ModelsSpider, settings)
-        ids = result.table("models").column("id").to_pylist()
-        assert len(ids) == len(set(ids))
-        assert set(ids) == listed_ids(hub)
-        assert hub.stats["429.api.quota"] <= 2
-        assert result.stats.get("hfcrawl/ratelimit/waited_seconds", 0) > 1
+    hub = start_hub(n_models=8000, quota=Quota(api=25, window=2.0))
+    settings = project_settings(hub, tmp_path)
+    settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_RATELIMIT_MARGIN=0.2)
+    result = await crawl(ModelsSpider, settings)
+    ids = result.table("models").column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == listed_ids(hub)
+    assert hub.stats["429.api.quota"] <= 2
+    assert result.stats.get("hfcrawl/ratelimit/waited_seconds", 0) > 1
 
 
 @pytest.mark.slow
 @deferred_f_from_coro_f
-async def test_every_fault_on_every_model_once_or_missed(tmp_path: Path) -> None:
+async def test_every_fault_on_every_model_once_or_missed(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     rates = FaultRates(
         rate_429=0.2,
         rate_5xx=0.05,
@@ -63,81 +67,80 @@ async def test_every_fault_on_every_model_once_or_missed(tmp_path: Path) -> None
         rate_bad_json=0.01,
         seed=3,
     )
-    with FakeHub(n_models=2500, faults=rates) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(
-            HFCRAWL_PAGE_SIZE=100,
-            HFCRAWL_RETRY_BACKOFF_BASE=0.05,
-            HFCRAWL_RETRY_BACKOFF_MAX=0.2,
-            HFCRAWL_RATELIMIT_MARGIN=0.0,
-        )
-        ids_file = tmp_path / "ids.txt"
-        wanted = sorted(listed_ids(hub))[:150]
-        ids_file.write_text("\n".join([*wanted, "nobody/missing-model"]))
-        listing = await crawl(ModelsSpider, settings)
-        ids = listing.table("models").column("id").to_pylist()
-        assert len(ids) == len(set(ids))
-        assert set(ids) == listed_ids(hub)
-        assert listing.table("missed") is None
-        injected = hub.stats.snapshot()
-        assert injected["fault.429"] > 0
-        assert injected["fault.5xx"] > 0
+    hub = start_hub(n_models=2500, faults=rates)
+    settings = project_settings(hub, tmp_path)
+    settings.update(
+        HFCRAWL_PAGE_SIZE=100,
+        HFCRAWL_RETRY_BACKOFF_BASE=0.05,
+        HFCRAWL_RETRY_BACKOFF_MAX=0.2,
+        HFCRAWL_RATELIMIT_MARGIN=0.0,
+    )
+    ids_file = tmp_path / "ids.txt"
+    wanted = sorted(listed_ids(hub))[:150]
+    ids_file.write_text("\n".join([*wanted, "nobody/missing-model"]))
+    listing = await crawl(ModelsSpider, settings)
+    ids = listing.table("models").column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == listed_ids(hub)
+    assert listing.table("missed") is None
+    injected = hub.stats.snapshot()
+    assert injected["fault.429"] > 0
+    assert injected["fault.5xx"] > 0
 
-        settings["HFCRAWL_EXPORT_DIR"] = str(tmp_path / "targeted")
-        targeted = await crawl(ModelsSpider, settings, ids_file=str(ids_file))
-        got = targeted.table("models").column("id").to_pylist()
-        assert sorted(got) == wanted
-        missed = targeted.table("missed").to_pylist()
-        assert [(m["id"], m["reason"]) for m in missed] == [
-            ("nobody/missing-model", "not_found")
-        ]
+    settings["HFCRAWL_EXPORT_DIR"] = str(tmp_path / "targeted")
+    targeted = await crawl(ModelsSpider, settings, ids_file=str(ids_file))
+    got = targeted.table("models").column("id").to_pylist()
+    assert sorted(got) == wanted
+    missed = targeted.table("missed").to_pylist()
+    assert [(m["id"], m["reason"]) for m in missed] == [
+        ("nobody/missing-model", "not_found")
+    ]
 
 
 @deferred_f_from_coro_f
-async def test_failing_for_good_is_a_missed_error_with_attempts(tmp_path: Path) -> None:
+async def test_failing_for_good_is_a_missed_error_with_attempts(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=100, seed=1)
-    with FakeHub(n_models=50, faults=rates) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(QUICK_RETRIES)
-        result = await crawl(
-            ModelsSpider, settings, ids="google-bert/bert-base-uncased"
-        )
-        (missed,) = result.table("missed").to_pylist()
-        assert missed["reason"] == "error"
-        assert missed["status"] in (500, 502, 503, 504)
-        assert missed["attempts"] == 3
-        assert missed["id"] == "google-bert/bert-base-uncased"
+    hub = start_hub(n_models=50, faults=rates)
+    settings = project_settings(hub, tmp_path)
+    settings.update(QUICK_RETRIES)
+    result = await crawl(ModelsSpider, settings, ids="google-bert/bert-base-uncased")
+    (missed,) = result.table("missed").to_pylist()
+    assert missed["reason"] == "error"
+    assert missed["status"] in (500, 502, 503, 504)
+    assert missed["attempts"] == 3
+    assert missed["id"] == "google-bert/bert-base-uncased"
 
 
 @deferred_f_from_coro_f
 async def test_a_lost_listing_page_is_missed_and_a_rerun_resumes_there(
+    start_hub: HubStarter,
     tmp_path: Path,
 ) -> None:
     # every listing request fails 3 times before it succeeds; with 2 retries a
     # page fails for good once, so each session gets exactly one page further
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=3, seed=1)
-    with FakeHub(n_models=250, faults=rates) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(
-            QUICK_RETRIES, HFCRAWL_PAGE_SIZE=100, JOBDIR=str(tmp_path / "job")
-        )
-        sessions = [await crawl(ModelsSpider, settings) for _ in range(4)]
-        assert len({s.run_dir for s in sessions}) == 1  # one run folder
-        final = sessions[-1]
-        ids = final.table("models").column("id").to_pylist()
-        assert len(ids) == len(set(ids))
-        assert set(ids) == listed_ids(hub)
-        missed = final.table("missed").to_pylist()
-        # sessions 1-3 each lost one page, a different one each time
-        assert [(m["kind"], m["reason"], m["attempts"]) for m in missed] == [
-            ("listing", "error", 3)
-        ] * 3
-        assert len({m["url"] for m in missed}) == 3
-        assert [s.stats.get("hfcrawl/rows/models", 0) for s in sessions] == [
-            0, 100, 100, 50,
-        ]  # fmt: skip
-        # each session starts at the lost page, not at the first one
-        assert [s.stats["downloader/request_count"] for s in sessions] == [3, 4, 4, 1]
+    hub = start_hub(n_models=250, faults=rates)
+    settings = project_settings(hub, tmp_path)
+    settings.update(QUICK_RETRIES, HFCRAWL_PAGE_SIZE=100, JOBDIR=str(tmp_path / "job"))
+    sessions = [await crawl(ModelsSpider, settings) for _ in range(4)]
+    assert len({s.run_dir for s in sessions}) == 1  # one run folder
+    final = sessions[-1]
+    ids = final.table("models").column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == listed_ids(hub)
+    missed = final.table("missed").to_pylist()
+    # sessions 1-3 each lost one page, a different one each time
+    assert [(m["kind"], m["reason"], m["attempts"]) for m in missed] == [
+        ("listing", "error", 3)
+    ] * 3
+    assert len({m["url"] for m in missed}) == 3
+    assert [s.stats.get("hfcrawl/rows/models", 0) for s in sessions] == [
+        0, 100, 100, 50,
+    ]  # fmt: skip
+    # each session starts at the lost page, not at the first one
+    assert [s.stats["downloader/request_count"] for s in sessions] == [3, 4, 4, 1]
 
 
 def test_bucket_keeps_a_reserve_counting_requests_in_flight() -> None:
@@ -216,7 +219,7 @@ def test_a_host_without_quota_headers_is_not_paced() -> None:
 @pytest.mark.parametrize("concurrency", [16, 64])
 @deferred_f_from_coro_f
 async def test_many_in_flight_with_jittered_latency_stay_under_the_quota(
-    tmp_path: Path, concurrency: int
+    start_hub: HubStarter, tmp_path: Path, concurrency: int
 ) -> None:
     # 500 models with details are ~540 API requests with the retries; 200 per
     # 5-second window is 3 windows, with up to 64 requests in flight whose
@@ -224,30 +227,30 @@ async def test_many_in_flight_with_jittered_latency_stay_under_the_quota(
     # counted. (Windows much shorter than 5 s cannot be told apart reliably:
     # t is whole seconds.)
     rates = FaultRates(rate_5xx=0.05, rate_reset=0.01, rate_truncated=0.01, seed=5)
-    with FakeHub(
+    hub = start_hub(
         n_models=500,
         quota=Quota(api=200, window=5.0),
         latency=Latency(0.02, 0.3, seed=2),
         faults=rates,
-    ) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(
-            QUICK_RETRIES,
-            CONCURRENT_REQUESTS=concurrency,
-            CONCURRENT_REQUESTS_PER_DOMAIN=concurrency,
-            HFCRAWL_RATELIMIT_MARGIN=0.2,
-        )
-        result = await crawl(ModelsSpider, settings, detail="true")
-        ids = result.table("models").column("id").to_pylist()
-        assert set(ids) == listed_ids(hub)
-        details = result.table("model_details").column("id").to_pylist()
-        missed = result.table("missed").to_pylist()
-        # every detail fetched but a disabled model's (an answer, not a failure)
-        assert {m["reason"] for m in missed} == {"disabled"}
-        assert set(details) | {m["id"] for m in missed} == set(ids)
-        sent = hub.stats["requests.api"]
-        windows = -(-sent // 200)
-        assert hub.stats.get("429.api.quota", 0) <= windows
+    )
+    settings = project_settings(hub, tmp_path)
+    settings.update(
+        QUICK_RETRIES,
+        CONCURRENT_REQUESTS=concurrency,
+        CONCURRENT_REQUESTS_PER_DOMAIN=concurrency,
+        HFCRAWL_RATELIMIT_MARGIN=0.2,
+    )
+    result = await crawl(ModelsSpider, settings, detail="true")
+    ids = result.table("models").column("id").to_pylist()
+    assert set(ids) == listed_ids(hub)
+    details = result.table("model_details").column("id").to_pylist()
+    missed = result.table("missed").to_pylist()
+    # every detail fetched but a disabled model's (an answer, not a failure)
+    assert {m["reason"] for m in missed} == {"disabled"}
+    assert set(details) | {m["id"] for m in missed} == set(ids)
+    sent = hub.stats["requests.api"]
+    windows = -(-sent // 200)
+    assert hub.stats.get("429.api.quota", 0) <= windows
 
 
 def test_429_waits_what_the_hub_says_then_retries() -> None:
@@ -303,28 +306,30 @@ def test_token_goes_to_the_hub_host_only(monkeypatch: pytest.MonkeyPatch) -> Non
         assert b"Authorization" not in other.headers, url
 
 
-def test_canary_token_is_in_no_file_and_no_log_line(tmp_path: Path) -> None:
+def test_canary_token_is_in_no_file_and_no_log_line(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     canary = "hf_canaryTOKEN4242424242"
-    with FakeHub(n_models=1200, owner_token=canary) as hub:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-        env.update(HF_ENDPOINT=hub.url, HF_TOKEN=canary, HF_HOME=str(tmp_path / "h"))
-        for extra in (
-            ["-a", "ids=bert-base-uncased,someone/private-model,nobody/x"],
-            ["-a", "limit=1100", "-s", f"HF_TOKEN={canary}"],
-        ):
-            done = subprocess.run(
-                [
-                    sys.executable, "-m", "scrapy", "crawl", "models", *extra,
-                    "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
-                    "-s", f"JOBDIR={tmp_path / 'job'}",
-                    "-s", "LOG_LEVEL=DEBUG",
-                    "-s", f"LOG_FILE={tmp_path / 'crawl.log'}",
-                ],
-                cwd=ROOT, env=env, capture_output=True, check=False, timeout=300,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr[-2000:]
-            assert canary.encode() not in done.stdout + done.stderr
-        sent = [(path, auth) for _, path, auth in hub.requests]
+    hub = start_hub(n_models=1200, owner_token=canary)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_ENDPOINT=hub.url, HF_TOKEN=canary, HF_HOME=str(tmp_path / "h"))
+    for extra in (
+        ["-a", "ids=bert-base-uncased,someone/private-model,nobody/x"],
+        ["-a", "limit=1100", "-s", f"HF_TOKEN={canary}"],
+    ):
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "scrapy", "crawl", "models", *extra,
+                "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
+                "-s", f"JOBDIR={tmp_path / 'job'}",
+                "-s", "LOG_LEVEL=DEBUG",
+                "-s", f"LOG_FILE={tmp_path / 'crawl.log'}",
+            ],
+            cwd=ROOT, env=env, capture_output=True, check=False, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert canary.encode() not in done.stdout + done.stderr
+    sent = [(path, auth) for _, path, auth in hub.requests]
     # the private model was readable with the token: it was sent, as a header
     assert any(auth == f"Bearer {canary}" for _, auth in sent)
     assert all(path.startswith("/api/") for path, auth in sent if auth)
@@ -336,12 +341,14 @@ def test_canary_token_is_in_no_file_and_no_log_line(tmp_path: Path) -> None:
 
 
 @deferred_f_from_coro_f
-async def test_progress_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with FakeHub(n_models=1500, page_delay=0.2) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_PROGRESS_INTERVAL=0.5)
-        with caplog.at_level("INFO", logger="hfcrawl.extensions"):
-            await crawl(ModelsSpider, settings, limit="1200")
+async def test_progress_lines(
+    start_hub: HubStarter, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = start_hub(n_models=1500, page_delay=0.2)
+    settings = project_settings(hub, tmp_path)
+    settings.update(HFCRAWL_PAGE_SIZE=100, HFCRAWL_PROGRESS_INTERVAL=0.5)
+    with caplog.at_level("INFO", logger="hfcrawl.extensions"):
+        await crawl(ModelsSpider, settings, limit="1200")
     lines = [r.getMessage() for r in caplog.records if "progress:" in r.getMessage()]
     assert len(lines) >= 3  # periodic ones, then the last at close
     assert "~1,200 in all" in lines[0]

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedE
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from fakehub import FakeHub, FaultRates
+from fakehub import FaultRates
 from hfcrawl.hub import MODEL_LIST_EXPAND
 from hfcrawl.outcome import (
     EXIT_COMPLETE,
@@ -33,6 +32,7 @@ from hfcrawl.outcome import (
     decide,
 )
 from hfcrawl.reachability import EndpointReachabilityMiddleware
+from tests.conftest import HubStarter
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE = re.compile(r"^\S+ \S+ \[[^\]]+\] ([A-Z]+): ", re.MULTILINE)
@@ -131,15 +131,17 @@ def test_answers_are_not_failures_missed_not_found_still_exits_0(
 
 
 # --- 4: complete, with failed requests -----------------------------------------
-def test_every_id_failing_for_good_exits_4(tmp_path: Path) -> None:
+def test_every_id_failing_for_good_exits_4(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=100, seed=1)
-    with FakeHub(n_models=50, faults=rates) as hub:
-        done = scrapy(
-            hub.url,
-            tmp_path,
-            *crawl_args(tmp_path, "-a", f"ids={BERT},openai-community/gpt2"),
-            *QUICK_RETRIES,
-        )
+    hub = start_hub(n_models=50, faults=rates)
+    done = scrapy(
+        hub.url,
+        tmp_path,
+        *crawl_args(tmp_path, "-a", f"ids={BERT},openai-community/gpt2"),
+        *QUICK_RETRIES,
+    )
     assert done.returncode == EXIT_ERRORS, done.stderr[-3000:]
     line = closing_line(done)
     assert line.startswith(
@@ -152,25 +154,26 @@ def test_every_id_failing_for_good_exits_4(tmp_path: Path) -> None:
 
 # --- 3: incomplete --------------------------------------------------------------
 def test_lost_listing_page_exits_3_and_the_printed_command_resumes_it(
+    start_hub: HubStarter,
     tmp_path: Path,
 ) -> None:
     # every listing request fails 3 times before it succeeds; with 2 retries
     # each session loses one page for good, then the next session gets it
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=3, seed=1)
-    with FakeHub(n_models=250, faults=rates) as hub:
-        args = crawl_args(
-            tmp_path,
-            "-s", f"JOBDIR={tmp_path / 'job'}", "-s", "HFCRAWL_PAGE_SIZE=100",
-            *QUICK_RETRIES,
-        )  # fmt: skip
-        codes, lines = [], []
-        for _ in range(5):
-            done = scrapy(hub.url, tmp_path, *args)
-            codes.append(done.returncode)
-            lines.append(closing_line(done))
-            if done.returncode != EXIT_INCOMPLETE:
-                break
-            args = resume_command(lines[-1])
+    hub = start_hub(n_models=250, faults=rates)
+    args = crawl_args(
+        tmp_path,
+        "-s", f"JOBDIR={tmp_path / 'job'}", "-s", "HFCRAWL_PAGE_SIZE=100",
+        *QUICK_RETRIES,
+    )  # fmt: skip
+    codes, lines = [], []
+    for _ in range(5):
+        done = scrapy(hub.url, tmp_path, *args)
+        codes.append(done.returncode)
+        lines.append(closing_line(done))
+        if done.returncode != EXIT_INCOMPLETE:
+            break
+        args = resume_command(lines[-1])
     assert codes == [3, 3, 3, 0], lines
     assert all("(a listing page was lost), exit 3;" in x for x in lines[:3])
     # the listing rows of earlier sessions are pages fetched again since
@@ -179,10 +182,9 @@ def test_lost_listing_page_exits_3_and_the_printed_command_resumes_it(
 
 
 @pytest.fixture(scope="module")
-def slow_hub() -> Iterator[Any]:
+def slow_hub(start_module_hub: HubStarter) -> Any:
     """Listing pages answered after a while, so a crawl can be stopped mid-way."""
-    with FakeHub(n_models=3000, page_delay=0.5) as hub:
-        yield hub
+    return start_module_hub(n_models=3000, page_delay=0.5)
 
 
 def rows_logged(tmp_path: Path) -> int:

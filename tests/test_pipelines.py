@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonlines
 import pyarrow as pa
@@ -20,6 +21,7 @@ from hfcrawl.parsers.models import decode_model, parse_model
 from hfcrawl.pipelines.dedup import DedupPipeline
 from hfcrawl.pipelines.export import ExportPipeline
 from hfcrawl.pipelines.validate import ValidatePipeline
+from hfcrawl.runfolder import RunFolderError
 from hfcrawl.spiders.models import ModelsSpider
 from tests.replay import interaction_body
 
@@ -260,3 +262,28 @@ def test_resumed_run_continues_parts_and_dedups(tmp_path: Path) -> None:
     assert sorted(pq.read_table(run / "models").column("id").to_pylist()) == sorted(
         REAL_IDS
     )
+
+
+def test_a_log_of_a_table_no_row_class_writes_stops_the_run(tmp_path: Path) -> None:
+    # a run folder from another version: silently skipping its log would lose
+    # its rows and let the next part append to a stale log
+    log_dir = tmp_path / "models" / "run1" / "jsonl" / "widgets"
+    log_dir.mkdir(parents=True)
+    (log_dir / ".part-00000.jsonl.inprogress").write_text('{"id": "a/b"}\n')
+    export = ExportPipeline.from_crawler(make_crawler(tmp_path))
+    with pytest.raises(RunFolderError, match="no row class writes a table 'widgets'"):
+        export.open_spider()
+    assert (log_dir / ".part-00000.jsonl.inprogress").exists()  # nothing lost
+
+
+def test_rows_of_an_unregistered_class_are_an_error(tmp_path: Path) -> None:
+    @dataclass(slots=True, kw_only=True)
+    class Widget:
+        table: ClassVar[str] = "widgets"
+        key: ClassVar[tuple[str, ...]] = ("id",)
+        id: str
+
+    export = ExportPipeline.from_crawler(make_crawler(tmp_path))
+    export.open_spider()
+    with pytest.raises(TypeError, match="Widget is not a registered row class"):
+        export.process_item(Widget(id="a/b"))

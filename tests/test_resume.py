@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+
+from tests.conftest import HubStarter
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = 3000
@@ -28,13 +30,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def slow_hub() -> Iterator[Any]:
+def slow_hub(start_module_hub: HubStarter) -> Any:
     """3,000 models served 100 a page, each page held back a little, so a crawl
     lasts long enough to be stopped where a test wants."""
-    from fakehub import FakeHub
-
-    with FakeHub(n_models=MODELS, page_delay=0.03) as hub:
-        yield hub
+    return start_module_hub(n_models=MODELS, page_delay=0.03)
 
 
 def crawl_command(tmp_path: Path) -> list[str]:

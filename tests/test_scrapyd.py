@@ -31,6 +31,7 @@ import requests
 
 from fakehub import FakeHub, Faults, HubRequest
 from hfcrawl.runfolder import PART_RE
+from tests.conftest import HubStarter
 
 pytestmark = pytest.mark.slow
 
@@ -336,31 +337,31 @@ class Paced(Faults):
 
 
 def test_cancel_stops_a_running_job_leaving_only_complete_parts(
-    deployed: Scrapyd, tmp_path: Path
+    deployed: Scrapyd, tmp_path: Path, start_hub: HubStarter
 ) -> None:
     exports = tmp_path / "exports"
     # 20 pages of 1,000, each answered after 0.5 s: the whole crawl takes 10 s+
-    with FakeHub(n_models=20_000, faults=Paced(0.5)) as hub:
-        job = deployed.schedule(
-            "models",
-            args={},
-            settings={
-                "HF_ENDPOINT": hub.url,
-                "HFCRAWL_EXPORT_DIR": str(exports),
-                "HFCRAWL_PART_ROWS": "1000",
-            },
-        )
-        table_dir = exports / "models" / job / "models"
+    hub = start_hub(n_models=20_000, faults=Paced(0.5))
+    job = deployed.schedule(
+        "models",
+        args={},
+        settings={
+            "HF_ENDPOINT": hub.url,
+            "HFCRAWL_EXPORT_DIR": str(exports),
+            "HFCRAWL_PART_ROWS": "1000",
+        },
+    )
+    table_dir = exports / "models" / job / "models"
 
-        def writing() -> bool:
-            found = deployed.job(job)
-            running = found is not None and found[0] == "running"
-            return running and (table_dir / "part-00000.parquet").exists()
+    def writing(start_hub: HubStarter) -> bool:
+        found = deployed.job(job)
+        running = found is not None and found[0] == "running"
+        return running and (table_dir / "part-00000.parquet").exists()
 
-        deployed.wait("a first finished part", writing, job)
-        cancelled = deployed.post("cancel.json", [("project", PROJECT), ("job", job)])
-        assert cancelled["prevstate"] == "running"
-        deployed.wait_finished(job)
+    deployed.wait("a first finished part", writing, job)
+    cancelled = deployed.post("cancel.json", [("project", PROJECT), ("job", job)])
+    assert cancelled["prevstate"] == "running"
+    deployed.wait_finished(job)
     log = tail(deployed.job_log(job))
 
     run = table_dir.parent

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from fakehub import FakeHub, FaultRates
+from fakehub import FaultRates
 from hfcrawl.args import ArgumentError
 from hfcrawl.items import ROW_CLASSES, check_row_class
 from hfcrawl.spiders.datasets import DatasetsSpider
 from hfcrawl.spiders.models import ModelsSpider
-from tests.conftest import project_settings
+from tests.conftest import HubStarter, project_settings
 from tests.crawl import crawl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,36 +119,36 @@ async def test_from_run_fetches_the_ids_of_an_earlier_run(
 
 
 @deferred_f_from_coro_f
-async def test_retry_missed_retries_only_the_error_rows(tmp_path: Path) -> None:
+async def test_retry_missed_retries_only_the_error_rows(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
     # every record request fails 3 times; with 2 retries each id is an error
     # the first time, and answers when it is asked again
     rates = FaultRates(rate_5xx=1.0, max_failures_per_request=3, seed=2)
-    with FakeHub(n_models=20, n_datasets=20, faults=rates) as hub:
-        settings = project_settings(hub, tmp_path)
-        settings.update(
-            RETRY_TIMES=2,
-            HFCRAWL_RETRY_BACKOFF_BASE=0.01,
-            HFCRAWL_RETRY_BACKOFF_MAX=0.01,
-            JOBDIR=str(tmp_path / "job"),
-        )
-        ids = "ibm/duorc,org3/dataset-00003,nobody/missing"
-        first = await crawl(DatasetsSpider, settings, ids=ids)
-        reasons = sorted(m["reason"] for m in first.table("missed").to_pylist())
-        assert reasons == ["error", "error", "error"]
-        # a plain rerun keeps the answers it has: nothing is asked again
-        plain = await crawl(DatasetsSpider, settings, ids=ids)
-        assert plain.stats.get("downloader/request_count", 0) == 0
-        retried = await crawl(DatasetsSpider, settings, ids=ids, retry_missed="true")
-        assert retried.stats["hfcrawl/retried_missed"] == 3
-        assert retried.run_dir == first.run_dir
-        assert sorted(retried.table("datasets").column("id").to_pylist()) == [
-            "ibm/duorc",
-            "org3/dataset-00003",
-        ]
-        missed = retried.table("missed").to_pylist()
-        assert [(m["id"], m["reason"]) for m in missed] == [
-            ("nobody/missing", "not_found")
-        ]
+    hub = start_hub(n_models=20, n_datasets=20, faults=rates)
+    settings = project_settings(hub, tmp_path)
+    settings.update(
+        RETRY_TIMES=2,
+        HFCRAWL_RETRY_BACKOFF_BASE=0.01,
+        HFCRAWL_RETRY_BACKOFF_MAX=0.01,
+        JOBDIR=str(tmp_path / "job"),
+    )
+    ids = "ibm/duorc,org3/dataset-00003,nobody/missing"
+    first = await crawl(DatasetsSpider, settings, ids=ids)
+    reasons = sorted(m["reason"] for m in first.table("missed").to_pylist())
+    assert reasons == ["error", "error", "error"]
+    # a plain rerun keeps the answers it has: nothing is asked again
+    plain = await crawl(DatasetsSpider, settings, ids=ids)
+    assert plain.stats.get("downloader/request_count", 0) == 0
+    retried = await crawl(DatasetsSpider, settings, ids=ids, retry_missed="true")
+    assert retried.stats["hfcrawl/retried_missed"] == 3
+    assert retried.run_dir == first.run_dir
+    assert sorted(retried.table("datasets").column("id").to_pylist()) == [
+        "ibm/duorc",
+        "org3/dataset-00003",
+    ]
+    missed = retried.table("missed").to_pylist()
+    assert [(m["id"], m["reason"]) for m in missed] == [("nobody/missing", "not_found")]
 
 
 @pytest.mark.parametrize(
