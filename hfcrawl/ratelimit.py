@@ -32,11 +32,13 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from hfcrawl.hub import hub_endpoint
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +174,30 @@ class Bucket:
         # else: a late answer from the window before; only in_flight changes
 
 
+class HeldClock:
+    """Adds to a stat the wall-clock time during which at least one request is
+    held back: many requests waiting for one window count its length once."""
+
+    def __init__(self, stats: StatsCollector | None, key: str) -> None:
+        self.stats, self.key = stats, key
+        self._holding = 0
+        self._since = 0.0
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if self._holding == 0:
+            self._since = time.monotonic()
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            if self._holding == 0 and self.stats is not None:
+                # Scrapy's stats add floats too; its hint says int
+                seconds: Any = time.monotonic() - self._since
+                self.stats.inc_value(self.key, seconds)
+
+
 _PROBE_WAIT = 1.0  # seconds between looks while an answer is awaited
 _MIN_WAIT = 0.01
 
@@ -187,6 +213,8 @@ class HubRateLimitMiddleware:
         self.buckets: dict[str, Bucket] = {}
         # set (and replaced) whenever a bucket gets an answer: waiters look again
         self._answers: dict[str, asyncio.Event] = {}
+        self._quota_wait = HeldClock(crawler.stats, "hfcrawl/ratelimit/waited_seconds")
+        self._backoff = HeldClock(crawler.stats, "hfcrawl/backoff/waited_seconds")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -201,22 +229,19 @@ class HubRateLimitMiddleware:
         return self.buckets.setdefault(name, Bucket())
 
     async def process_request(self, request: Request) -> None:
-        assert self.stats is not None
         not_before = request.meta.get(NOT_BEFORE, 0.0) - time.monotonic()
         if not_before > 0:  # a retry's backoff
-            self.stats.inc_value("hfcrawl/backoff/waited_seconds", not_before)
-            await asyncio.sleep(not_before)
+            with self._backoff.held():
+                await asyncio.sleep(not_before)
         name = self._name(request)
         bucket = self._bucket(name)
-        started = now = time.monotonic()
-        while (wait := bucket.ask(now, self.reserve, self.margin)) > 0:
-            answer = self._answers.setdefault(name, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(answer.wait(), timeout=wait)
-            now = time.monotonic()
-        if now > started:  # Scrapy's stats add floats too; its hint says int
-            waited: Any = now - started
-            self.stats.inc_value("hfcrawl/ratelimit/waited_seconds", waited)
+        if (wait := bucket.ask(time.monotonic(), self.reserve, self.margin)) > 0:
+            with self._quota_wait.held():
+                while wait > 0:
+                    answer = self._answers.setdefault(name, asyncio.Event())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(answer.wait(), timeout=wait)
+                    wait = bucket.ask(time.monotonic(), self.reserve, self.margin)
         request.meta[_SENT_IN] = name
 
     def _answered(self, request: Request) -> tuple[Bucket, bool]:

@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from fakehub import FaultRates, Latency, Quota
 from hfcrawl.middlewares import HubAuthMiddleware
-from hfcrawl.ratelimit import Bucket, HubRateLimitMiddleware, bucket_of
+from hfcrawl.ratelimit import Bucket, HeldClock, HubRateLimitMiddleware, bucket_of
 from hfcrawl.spiders.models import ModelsSpider
 from tests.conftest import HubStarter, project_settings
 from tests.crawl import crawl
@@ -251,6 +251,24 @@ async def test_many_in_flight_with_jittered_latency_stay_under_the_quota(
     sent = hub.stats["requests.api"]
     windows = -(-sent // 200)
     assert hub.stats.get("429.api.quota", 0) <= windows
+
+
+def test_overlapping_waits_count_their_wall_clock_time_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crawler = get_crawler(ModelsSpider, {})
+    crawler.stats.open_spider()
+    clock = HeldClock(crawler.stats, "waited")
+    now = [100.0]
+    monkeypatch.setattr("hfcrawl.ratelimit.time.monotonic", lambda: now[0])
+    with clock.held():
+        now[0] = 101.0
+        with clock.held():  # a second request held while the first still is
+            now[0] = 103.0
+        now[0] = 104.0
+    with clock.held():
+        now[0] = 105.5
+    assert crawler.stats.get_value("waited") == pytest.approx(4.0 + 1.5)
 
 
 def test_429_waits_what_the_hub_says_then_retries() -> None:
