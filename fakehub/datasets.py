@@ -218,11 +218,7 @@ class Datasets:
                 return json_error(400, f'"expand" must be one of ...; got {value!r}')
         record = self.by_id.get(repo_id)
         if record is None or record["private"]:
-            if request.authorization is None:
-                return json_error(401, "Invalid username or password.", header=True)
-            return json_error(
-                404, "Repository not found", code="RepoNotFound", header=True
-            )
+            return self.hub.not_found(request)
         if record["disabled"]:
             return json_error(403, "Access to this resource is disabled.", header=True)
         expand = request.values("expand", "expand[]")

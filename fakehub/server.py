@@ -855,7 +855,7 @@ class FakeHub:
         if rec is None or (
             rec.get("private") is True and self._token(request) != self.owner_token
         ):
-            return self._not_found(request)
+            return self.not_found(request)
         if rec.get("disabled") is True:
             return json_error(403, "Access to this resource is disabled.", header=True)
         if revision is not None and not (
@@ -897,7 +897,7 @@ class FakeHub:
         scheme, _, token = auth.partition(" ")
         return token.strip() if scheme.lower() == "bearer" else auth
 
-    def _not_found(self, request: HubRequest) -> HubResponse:
+    def not_found(self, request: HubRequest) -> HubResponse:
         # The Hub hides private repos: anonymous callers cannot tell them
         # from missing ones, and get a misleading 401 for both.
         if request.authorization is None:

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from hfcrawl.items import Dataset, Missed
-from hfcrawl.parsers.models import NULL_RAW, file_names, raw_text
+from hfcrawl.parsers.models import NULL_RAW, file_names, raw_text, repo_fields
 
 
 class DatasetRecord(msgspec.Struct, rename={"object_id": "_id"}):
@@ -62,7 +62,7 @@ def parse_dataset(
 ) -> Dataset:
     r = record
     tags = r.tags if isinstance(r.tags, list) else []
-    derived: dict[str, list[str]] = {name: [] for name in _TAG_LISTS.values()}
+    derived: dict[str, Any] = {name: [] for name in _TAG_LISTS.values()}
     licence = None
     for tag in tags:
         prefix, sep, value = (
@@ -74,19 +74,7 @@ def parse_dataset(
             licence = value.strip().lower()
     return Dataset(
         id=r.id,
-        object_id=r.object_id,
-        requested_id=requested_id,
-        author=r.author,
-        sha=r.sha,
-        created_at=r.createdAt,
-        last_modified=r.lastModified,
-        downloads=r.downloads,
-        downloads_all_time=r.downloadsAllTime,
-        likes=r.likes,
-        trending_score=r.trendingScore,
-        private=r.private,
-        gated="false" if r.gated is False else r.gated,
-        disabled=r.disabled,
+        **repo_fields(r, requested_id),
         description=r.description,
         citation=r.citation,
         paperswithcode_id=r.paperswithcode_id,

@@ -142,6 +142,25 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def repo_fields(r: Any, requested_id: str | None) -> dict[str, Any]:
+    """The fields every repo record (model, dataset, space) has, by row field."""
+    return {
+        "object_id": r.object_id,
+        "requested_id": requested_id,
+        "author": r.author,
+        "sha": r.sha,
+        "created_at": r.createdAt,
+        "last_modified": r.lastModified,
+        "downloads": r.downloads,
+        "downloads_all_time": r.downloadsAllTime,
+        "likes": r.likes,
+        "trending_score": r.trendingScore,
+        "private": r.private,
+        "gated": "false" if r.gated is False else r.gated,
+        "disabled": r.disabled,
+    }
+
+
 def parse_model(
     record: ModelRecord, crawled_at: datetime, requested_id: str | None = None
 ) -> Model:
@@ -161,19 +180,7 @@ def parse_model(
     safetensors_total = safetensors.get("total")
     return Model(
         id=repo_id,
-        object_id=r.object_id,
-        requested_id=requested_id,
-        author=r.author,
-        sha=r.sha,
-        created_at=r.createdAt,
-        last_modified=r.lastModified,
-        downloads=r.downloads,
-        downloads_all_time=r.downloadsAllTime,
-        likes=r.likes,
-        trending_score=r.trendingScore,
-        private=r.private,
-        gated="false" if r.gated is False else r.gated,
-        disabled=r.disabled,
+        **repo_fields(r, requested_id),
         library_name=r.library_name,
         pipeline_tag=r.pipeline_tag,
         mask_token=r.mask_token,
