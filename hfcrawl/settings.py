@@ -100,6 +100,9 @@ HFCRAWL_EXPORT_ENABLED = True
 # --- logging and control ------------------------------------------------------
 # INFO: one line per notable event, not per request; -L DEBUG for every request.
 LOG_LEVEL = "INFO"
+# the stats are in the run folder's manifest.json (and the closing line sums
+# them up); -s STATS_DUMP=true prints Scrapy's dump at the end as well
+STATS_DUMP = False
 HFCRAWL_LOG_FULL_URLS = False  # True: log request URLs whole, expand[] list and all
 # No listener in the crawl process: both would let any local process drive a
 # crawl that holds the Hub token. Scrapy 2.19's remote control also runs posted
