@@ -351,7 +351,7 @@ def test_cancel_stops_a_running_job_leaving_only_complete_parts(
     )
     table_dir = exports / "models" / job / "models"
 
-    def writing(start_hub: HubStarter) -> bool:
+    def writing() -> bool:
         found = deployed.job(job)
         running = found is not None and found[0] == "running"
         return running and (table_dir / "part-00000.parquet").exists()
