@@ -31,6 +31,7 @@ from typing import IO, Any
 import jsonlines
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hfcrawl.items import check_row_class, row_class
@@ -238,8 +239,8 @@ class RunFolder:
         spec = table_spec(row_class(table))
         for part in finished_parts(self.path / table):
             data = pq.read_table(part)
-            keep = pa.compute.not_equal(data.column(column), value)
-            kept = data.filter(pa.compute.fill_null(keep, True))
+            keep = pc.not_equal(data.column(column), value)
+            kept = data.filter(pc.fill_null(keep, True))
             if kept.num_rows == data.num_rows:
                 continue
             dropped += data.num_rows - kept.num_rows
