@@ -14,8 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
+from hfcrawl.checkpoint import load_checkpoint
 from hfcrawl.items import ItemBatch, Missed, Model
 from hfcrawl.parsers.models import decode_model, parse_model
 from hfcrawl.pipelines.dedup import DedupPipeline
@@ -23,6 +25,7 @@ from hfcrawl.pipelines.export import ExportPipeline
 from hfcrawl.pipelines.validate import ValidatePipeline
 from hfcrawl.runfolder import RunFolderError
 from hfcrawl.spiders.models import ModelsSpider
+from tests.crawl import crawl
 from tests.replay import interaction_body
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -287,3 +290,20 @@ def test_rows_of_an_unregistered_class_are_an_error(tmp_path: Path) -> None:
     export.open_spider()
     with pytest.raises(TypeError, match="Widget is not a registered row class"):
         export.process_item(Widget(id="a/b"))
+
+
+@deferred_f_from_coro_f
+async def test_the_checkpoint_is_saved_with_the_run_folder_off(
+    fake_hub: Any, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    # a listing with only feeds: resuming it still starts after the last page
+    settings.update(
+        HFCRAWL_EXPORT_ENABLED=False,
+        HFCRAWL_PAGE_SIZE=500,
+        JOBDIR=str(tmp_path / "job"),
+    )
+    result = await crawl(ModelsSpider, settings, limit="1200")
+    assert not (tmp_path / "exports").exists()
+    assert result.stats["hfcrawl/rows/models"] == 1200
+    listing = load_checkpoint(result.crawler.settings)["listing"]
+    assert (listing["page"], listing["rows"], listing["next"]) == (3, 1200, None)
