@@ -347,6 +347,9 @@ def test_cancel_stops_a_running_job_leaving_only_complete_parts(
             "HF_ENDPOINT": hub.url,
             "HFCRAWL_EXPORT_DIR": str(exports),
             "HFCRAWL_PART_ROWS": "1000",
+            # the mirror of each complete part must be complete too
+            "HFCRAWL_JSONL": "true",
+            "HFCRAWL_JSONL_COMPRESSION": "none",
         },
     )
     table_dir = exports / "models" / job / "models"
