@@ -10,14 +10,10 @@ missing or private dataset, 403 for a disabled one.
 
 from __future__ import annotations
 
-import base64
 import random
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import unquote, urlencode
 
-import orjson
-
-from fakehub.exchange import HubRequest, HubResponse, json_error
+from fakehub.repos import RepoCollection
 
 if TYPE_CHECKING:
     from fakehub.server import FakeHub
@@ -60,7 +56,6 @@ DEFAULT_KEYS: Final = (
     "likes",
     "createdAt",
 )
-MAX_LIMIT: Final = 1000
 
 # From the recorded Croissant bodies (ids, licences, task and size tags).
 _REAL = (
@@ -154,79 +149,8 @@ def build_datasets(n: int, seed: int = 0) -> list[dict[str, Any]]:
     return records
 
 
-class Datasets:
+def datasets(hub: FakeHub, n: int, seed: int = 0) -> RepoCollection:
     """The datasets resource of one fake Hub."""
-
-    def __init__(self, hub: FakeHub, records: list[dict[str, Any]]) -> None:
-        self.hub = hub
-        self.records = records
-        self.by_id = {r["id"]: r for r in records}
-        self.listed = [r for r in records if not r["private"]]
-
-    def answer(self, request: HubRequest) -> HubResponse:
-        path = request.path
-        if path == "/api/datasets":
-            return self.listing(request)
-        return self.info(request, unquote(path[len("/api/datasets/") :]))
-
-    def listing(self, request: HubRequest) -> HubResponse:
-        expand = request.values("expand", "expand[]")
-        for value in expand:
-            if value not in DATASET_EXPAND:
-                return json_error(
-                    400,
-                    f'"expand" must be one of {", ".join(DATASET_EXPAND)}; got {value!r}',
-                )
-        try:
-            limit = min(int(request.last("limit") or MAX_LIMIT), MAX_LIMIT)
-            cursor = request.last("cursor")
-            start = int(base64.urlsafe_b64decode(cursor)) if cursor else 0
-        except ValueError:
-            return json_error(400, "Invalid limit or cursor")
-        rows = self._matching(request)
-        keys = ("_id", "id", *(k for k in DATASET_EXPAND if k in expand))
-        page = [
-            _view(r, keys if expand else DEFAULT_KEYS)
-            for r in rows[start : start + limit]
-        ]
-        headers = []
-        if start + limit < len(rows):
-            pairs = [(k, v) for k, v in request.query if k != "cursor"]
-            nxt = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-            pairs.append(("cursor", nxt))
-            url = f"{self.hub.url}{request.path}?{urlencode(pairs)}"
-            headers.append(("Link", f'<{url}>; rel="next"'))
-        return HubResponse(200, orjson.dumps(page), headers=headers)
-
-    def _matching(self, request: HubRequest) -> list[dict[str, Any]]:
-        rows = self.listed
-        search, author = request.last("search"), request.last("author")
-        if search:
-            rows = [r for r in rows if search.lower() in r["id"].lower()]
-        if author:
-            rows = [r for r in rows if r["author"] == author]
-        for tag in request.values("filter"):
-            rows = [r for r in rows if tag in r["tags"]]
-        sort = request.last("sort")
-        if sort in ("lastModified", "createdAt", "downloads", "likes", "trendingScore"):
-            rows = sorted(rows, key=lambda r: r[sort], reverse=True)
-        return rows
-
-    def info(self, request: HubRequest, repo_id: str) -> HubResponse:
-        for value in request.values("expand", "expand[]"):
-            if value not in DATASET_EXPAND:
-                return json_error(400, f'"expand" must be one of ...; got {value!r}')
-        record = self.by_id.get(repo_id)
-        if record is None or record["private"]:
-            return self.hub.not_found(request)
-        if record["disabled"]:
-            return json_error(403, "Access to this resource is disabled.", header=True)
-        expand = request.values("expand", "expand[]")
-        keys = ("_id", "id", *(k for k in DATASET_EXPAND if k in expand))
-        return HubResponse(200, orjson.dumps(_view(record, keys if expand else None)))
-
-
-def _view(record: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, Any]:
-    if keys is None:
-        return dict(record)
-    return {k: record[k] for k in keys if k in record}
+    return RepoCollection(
+        hub, "datasets", build_datasets(n, seed), DATASET_EXPAND, DEFAULT_KEYS
+    )

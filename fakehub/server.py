@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
-from fakehub.datasets import Datasets, build_datasets
+from fakehub.datasets import datasets
 from fakehub.exchange import (
     TEXT_TYPE,
     Faults,
@@ -60,6 +60,7 @@ from fakehub.records import (
     build_records,
     redirect_body,
 )
+from fakehub.spaces import spaces
 
 # The values /api/models accepts in expand (hub-api.md §2.2), in output order.
 # Written out here rather than imported from hfcrawl.hub on purpose: the fake Hub
@@ -422,6 +423,7 @@ class FakeHub:
         latency: Latency | None = None,
         refund_failures: bool = False,
         n_datasets: int = 300,
+        n_spaces: int = 300,
         cache_bytes: int = 256 * 2**20,
         warm: bool = True,
     ) -> None:
@@ -436,7 +438,6 @@ class FakeHub:
         self.page_delay = page_delay
         self.latency = latency
         self.refund_failures = refund_failures
-        self.datasets = Datasets(self, build_datasets(n_datasets, seed))
         self.stats = Stats()
         self._limiter = RateLimiter(quota)
         self._stopping = threading.Event()
@@ -450,6 +451,8 @@ class FakeHub:
         self._listed = [
             i for i, r in enumerate(self.records) if r.get("private") is not True
         ]
+        self.datasets = datasets(self, n_datasets, seed)
+        self.spaces = spaces(self, n_spaces, seed)
         self._redirect_bodies = {legacy: redirect_body(legacy) for legacy in REDIRECTS}
         self._lock = threading.Lock()
         self._orders: dict[str, list[int]] = {}
@@ -676,8 +679,9 @@ class FakeHub:
             return self.list_models(request)
         if path.startswith("/api/models/"):
             return self.model_info(request, path[len("/api/models/") :])
-        if path == "/api/datasets" or path.startswith("/api/datasets/"):
-            return self.datasets.answer(request)
+        for collection in (self.datasets, self.spaces):
+            if collection.serves(path):
+                return collection.answer(request)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------

@@ -76,6 +76,29 @@ DATASET_EXPAND: tuple[str, ...] = (
     "usedStorage",
 )
 
+# Every field /api/spaces accepts in expand[] (hub-api.md §2.2).
+SPACE_EXPAND: tuple[str, ...] = (
+    "author",
+    "cardData",
+    "createdAt",
+    "datasets",
+    "disabled",
+    "lastModified",
+    "likes",
+    "models",
+    "private",
+    "region",
+    "resourceGroup",
+    "runtime",
+    "sdk",
+    "sha",
+    "siblings",
+    "subdomain",
+    "tags",
+    "trendingScore",
+    "usedStorage",
+)
+
 # The Hub sorts descending only; huggingface_hub's snake_case names map to these.
 MODEL_SORTS = {
     "createdAt": "createdAt",

@@ -183,6 +183,56 @@ class Dataset:
 
 @row
 @dataclass(slots=True, kw_only=True)
+class Space:
+    """One Space as ``/api/spaces`` lists it."""
+
+    table: ClassVar[str] = "spaces"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    object_id: str | None = None
+    requested_id: str | None = None
+    author: str | None = None
+    sha: str | None = None
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+    likes: int | None = None
+    trending_score: float | None = None
+    private: bool | None = None
+    gated: str | None = None
+    disabled: bool | None = None
+    sdk: str | None = None  # gradio, streamlit, docker, static
+    runtime_stage: str | None = None  # RUNNING, SLEEPING, BUILDING, ...
+    runtime_hardware: str | None = None  # current, else requested
+    subdomain: str | None = None
+    region: str | None = None
+    used_storage: int | None = None
+    tags: list[str] = field(default_factory=list)
+    siblings: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)  # what the Space uses
+    datasets: list[str] = field(default_factory=list)
+    card_data: str | None = None  # JSON, kept whole
+    license: str | None = None
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class SpaceDependency:
+    """A Space uses a model or a dataset: complete from the Space's side (a
+    model's own ``spaces`` list stops at 100)."""
+
+    table: ClassVar[str] = "space_dependencies"
+    key: ClassVar[tuple[str, ...]] = ("space", "repo_type", "repo_id")
+
+    space: str = field(metadata=_REQUIRED)
+    repo_type: str = field(metadata=_REQUIRED)  # model or dataset
+    repo_id: str = field(metadata=_REQUIRED)
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
 class Missed:
     """What could not be collected, and why.
 

@@ -75,6 +75,8 @@ def parse_dataset(
     return Dataset(
         id=r.id,
         **repo_fields(r, requested_id),
+        downloads=r.downloads,
+        downloads_all_time=r.downloadsAllTime,
         description=r.description,
         citation=r.citation,
         paperswithcode_id=r.paperswithcode_id,

@@ -151,8 +151,6 @@ def repo_fields(r: Any, requested_id: str | None) -> dict[str, Any]:
         "sha": r.sha,
         "created_at": r.createdAt,
         "last_modified": r.lastModified,
-        "downloads": r.downloads,
-        "downloads_all_time": r.downloadsAllTime,
         "likes": r.likes,
         "trending_score": r.trendingScore,
         "private": r.private,
@@ -181,6 +179,8 @@ def parse_model(
     return Model(
         id=repo_id,
         **repo_fields(r, requested_id),
+        downloads=r.downloads,
+        downloads_all_time=r.downloadsAllTime,
         library_name=r.library_name,
         pipeline_tag=r.pipeline_tag,
         mask_token=r.mask_token,

@@ -171,26 +171,30 @@ class HubListingSpider(HubSpider):
         yield from self.follow_ups(rows)
 
     def _cut(self, rows: list[Any]) -> bool:
-        """Trim rows to ``since`` and ``limit``; True when the listing is done."""
-        done = False
-        since = self.options.since
-        if since is not None:
-            for i, row in enumerate(rows):
-                if isinstance(row, self.row_class) and not _newer(
-                    getattr(row, "last_modified", None), since
-                ):
-                    # sorted by lastModified, newest first: the rest is older
-                    del rows[i:]
-                    done = True
-                    break
-        limit = self.options.limit
-        if limit is not None:
-            room = limit - self.rows_emitted
-            if len(rows) >= room:
-                del rows[room:]
-                done = True
-        self.rows_emitted += len(rows)
-        return done
+        """Trim rows to ``since`` and ``limit``; True when the listing is done.
+
+        Both count ``row_class`` rows; the rows that come with one (a Space's
+        dependencies, say) follow it and go or stay with it."""
+        since, limit = self.options.since, self.options.limit
+        room = None if limit is None else limit - self.rows_emitted
+        kept = 0
+        for i, row in enumerate(rows):
+            if not isinstance(row, self.row_class):
+                continue
+            if room is not None and kept == room:
+                del rows[i:]
+                self.rows_emitted += kept
+                return True
+            if since is not None and not _newer(
+                getattr(row, "last_modified", None), since
+            ):
+                # sorted by lastModified, newest first: the rest is older
+                del rows[i:]
+                self.rows_emitted += kept
+                return True
+            kept += 1
+        self.rows_emitted += kept
+        return room is not None and kept == room
 
     def listing_failed(self, failure: Failure) -> Iterator[Missed]:
         yield self.missed(failure, "listing", None)
