@@ -44,8 +44,25 @@ logger = logging.getLogger(__name__)
 
 NOT_BEFORE = "hfcrawl_not_before"  # request meta: monotonic time to wait for
 _SENT_IN = "hfcrawl_bucket"  # request meta: the bucket that counted it as sent
-_RATELIMIT = re.compile(r'"([^"]+)"\s*;\s*r=(\d+)\s*;\s*t=(\d+)')
-_POLICY = re.compile(r'"([^"]+)"\s*;\s*q=(\d+)\s*;\s*w=(\d+)')
+_PARAM = re.compile(r"^\s*([A-Za-z][\w.*-]*)\s*=\s*\"?(\d+)\"?\s*$")
+
+
+def header_params(value: bytes | None, *names: str) -> tuple[int, ...] | None:
+    """The integer parameters ``names`` of the first list member that has all of
+    them, in a structured header such as ``"api";r=489;t=189`` or
+    ``"fixed window";"api";q=500;w=300`` (any order, other parameters and
+    members ignored); None when no member has them all."""
+    if not value:
+        return None
+    for member in value.decode("latin-1").split(","):
+        params: dict[str, int] = {}
+        for part in member.split(";"):
+            found = _PARAM.match(part)
+            if found:
+                params[found.group(1).lower()] = int(found.group(2))
+        if all(n in params for n in names):
+            return tuple(params[n] for n in names)
+    return None
 
 
 def bucket_of(path: str) -> str:
@@ -259,13 +276,11 @@ class HubRateLimitMiddleware:
     ) -> Request | Response:
         bucket, sent = self._answered(request)
         now = time.monotonic()
-        header = response.headers.get(b"RateLimit")
-        found = _RATELIMIT.search(header.decode("latin-1")) if header else None
-        policy = response.headers.get(b"RateLimit-Policy")
-        terms = _POLICY.search(policy.decode("latin-1")) if policy else None
+        terms = header_params(response.headers.get(b"RateLimit-Policy"), "q", "w")
         if terms:
-            bucket.quota, bucket.window = int(terms.group(2)), float(terms.group(3))
-        reading = (int(found.group(2)), int(found.group(3))) if found else None
+            bucket.quota, bucket.window = terms[0], float(terms[1])
+        found = header_params(response.headers.get(b"RateLimit"), "r", "t")
+        reading = (found[0], found[1]) if found else None
         bucket.answered(now, reading, ok=response.status < 400, sent=sent)
         if response.status != 429:
             return response

@@ -17,7 +17,13 @@ from scrapy.utils.test import get_crawler
 
 from fakehub import FaultRates, Latency, Quota
 from hfcrawl.middlewares import HubAuthMiddleware
-from hfcrawl.ratelimit import Bucket, HeldClock, HubRateLimitMiddleware, bucket_of
+from hfcrawl.ratelimit import (
+    Bucket,
+    HeldClock,
+    HubRateLimitMiddleware,
+    bucket_of,
+    header_params,
+)
 from hfcrawl.spiders.models import ModelsSpider
 from tests.conftest import HubStarter, project_settings
 from tests.crawl import crawl
@@ -297,6 +303,24 @@ def test_429_waits_what_the_hub_says_then_retries() -> None:
     )
     mw.process_response(retry, per_action)
     assert crawler.stats.get_value("hfcrawl/ratelimit/429") == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "names", "expected"),
+    [
+        (b'"api";r=489;t=189', ("r", "t"), (489, 189)),  # the Hub's, hub-api.md §8
+        (b'"fixed window";"api";q=500;w=300', ("q", "w"), (500, 300)),
+        (b'"api";t=55;r=0', ("r", "t"), (0, 55)),  # any order
+        (b'"api" ; r=3 ; t=7 ; pk=:abc=:', ("r", "t"), (3, 7)),  # spaces, extras
+        (b'"pages";q=100, "api";r=12;t=30', ("r", "t"), (12, 30)),  # a list
+        (b"limit=100, remaining=5", ("r", "t"), None),  # an older draft's form
+        (b"", ("r", "t"), None),
+    ],
+)
+def test_ratelimit_headers_are_read_as_structured_fields(
+    value: bytes, names: tuple[str, ...], expected: tuple[int, ...] | None
+) -> None:
+    assert header_params(value, *names) == expected
 
 
 def test_buckets_by_path() -> None:
