@@ -12,8 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+from hfcrawl.args import ArgumentError, choice, known_only
+
+if TYPE_CHECKING:
+    from typing import Self
 
 STRATEGIES = ("json", "gradio", "dom")
 _V = TypeVar("_V")
@@ -209,3 +214,54 @@ def app_url(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         raise ValueError(f"not a URL: {url}")
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+# --- a board from the spider's arguments ------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeaderboardArguments:
+    preset: Preset
+    source: str = "browser"
+    strategy: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Self:
+        args = known_only(raw, ("board", "url", "source", "strategy", "dataset"))
+        board, url = args.get("board"), args.get("url")
+        if not board and not url:
+            raise ArgumentError(
+                f"board: give board=<{'|'.join(PRESETS)}> or url=<leaderboard URL>"
+            )
+        if board:
+            if board not in PRESETS:
+                raise ArgumentError(
+                    f"board: expected one of {', '.join(PRESETS)}, got {board!r}"
+                )
+            preset = PRESETS[board]
+            if url:  # the same board served elsewhere (a mirror, a test server)
+                preset = replace(preset, url=_app_url(url))
+        else:
+            preset = preset_for_url(_app_url(str(url)))
+        if args.get("dataset"):
+            preset = replace(preset, dataset=args["dataset"])
+        source = choice(
+            "source",
+            args.get("source", "browser"),
+            {"browser": "browser", "dataset": "dataset"},
+        )
+        if source == "dataset" and not preset.dataset:
+            raise ArgumentError(
+                f"source: {preset.name} has no known dataset; give dataset=<org/name>"
+            )
+        strategy = args.get("strategy") or None
+        if strategy is not None:
+            strategy = choice("strategy", strategy, {s: s for s in STRATEGIES})
+        return cls(preset=preset, source=source, strategy=strategy)
+
+
+def _app_url(url: str) -> str:
+    try:
+        return app_url(url)
+    except ValueError as exc:
+        raise ArgumentError(f"url: {exc}") from None

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -12,7 +11,6 @@ import msgspec
 from scrapy import Request
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from hfcrawl.args import ArgumentError, choice, known_only
 from hfcrawl.browser import (
     Board,
     Capture,
@@ -22,7 +20,7 @@ from hfcrawl.browser import (
     strategies_for,
 )
 from hfcrawl.items import ItemBatch, Missed
-from hfcrawl.leaderboards import PRESETS, STRATEGIES, Preset, app_url, preset_for_url
+from hfcrawl.leaderboards import LeaderboardArguments
 from hfcrawl.parsers.leaderboard import HUB_HOSTS, leaderboard_row, rows_page
 from hfcrawl.spiders.base import HubSpider
 
@@ -37,54 +35,6 @@ if TYPE_CHECKING:
 DATASETS_SERVER = "https://datasets-server.huggingface.co"
 ROWS_PER_REQUEST = 100  # the dataset viewer's maximum ``length``
 _HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-
-
-@dataclass(frozen=True)
-class LeaderboardArguments:
-    preset: Preset
-    source: str = "browser"
-    strategy: str | None = None
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> Self:
-        args = known_only(raw, ("board", "url", "source", "strategy", "dataset"))
-        board, url = args.get("board"), args.get("url")
-        if not board and not url:
-            raise ArgumentError(
-                f"board: give board=<{'|'.join(PRESETS)}> or url=<leaderboard URL>"
-            )
-        if board:
-            if board not in PRESETS:
-                raise ArgumentError(
-                    f"board: expected one of {', '.join(PRESETS)}, got {board!r}"
-                )
-            preset = PRESETS[board]
-            if url:  # the same board served elsewhere (a mirror, a test server)
-                preset = replace(preset, url=_app_url(url))
-        else:
-            preset = preset_for_url(_app_url(str(url)))
-        if args.get("dataset"):
-            preset = replace(preset, dataset=args["dataset"])
-        source = choice(
-            "source",
-            args.get("source", "browser"),
-            {"browser": "browser", "dataset": "dataset"},
-        )
-        if source == "dataset" and not preset.dataset:
-            raise ArgumentError(
-                f"source: {preset.name} has no known dataset; give dataset=<org/name>"
-            )
-        strategy = args.get("strategy") or None
-        if strategy is not None:
-            strategy = choice("strategy", strategy, {s: s for s in STRATEGIES})
-        return cls(preset=preset, source=source, strategy=strategy)
-
-
-def _app_url(url: str) -> str:
-    try:
-        return app_url(url)
-    except ValueError as exc:
-        raise ArgumentError(f"url: {exc}") from None
 
 
 class LeaderboardSpider(HubSpider):
