@@ -266,3 +266,178 @@ def test_a_cycle_reads_the_same_whichever_edge_closes_it() -> None:
         assert closed[:2] == [None, None]
         found.add(tuple(closed[2] or ()))
     assert found == {("a", "b", "c", "a")}
+
+
+# --- kill -9 and resume: real `scrapy crawl lineage` processes with a JOBDIR -------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def slow_forest() -> Iterator[Any]:
+    """20 trees (440 models) answering in 2-20 ms, out of order: long enough a
+    crawl to kill it where a test wants."""
+    from fakehub import FakeHub
+    from fakehub.faults import Latency
+
+    with FakeHub(n_models=30, forest=20, latency=Latency(0.002, 0.02)) as hub:
+        yield hub
+
+
+SEEDS = {
+    "up": lambda forest: forest.leaves,
+    "both": lambda forest: sorted(
+        r["id"] for r in forest.records if r["id"].startswith("forest-e/")
+    ),
+}
+
+
+def start_crawl(hub: Any, tmp_path: Path, direction: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    seeds = tmp_path / "seeds.txt"
+    if not seeds.exists():
+        seeds.write_text("\n".join(SEEDS[direction](hub.forest)) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
+    log = (tmp_path / "crawl.log").open("ab")
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "lineage",
+        "-a", f"ids_file={seeds}", "-a", f"direction={direction}",
+        "-s", f"JOBDIR={tmp_path / 'job'}",
+        "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
+        "-s", "HFCRAWL_PART_ROWS=60",
+        "-s", "HFCRAWL_ROW_GROUP_ROWS=20",
+        "-s", "HFCRAWL_PAGE_SIZE=3",  # children listings of several pages
+        "-s", "LOG_LEVEL=INFO",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def rows_logged(tmp_path: Path, table: str) -> int:
+    """Rows of ``table`` written so far: complete parts, and the part being written."""
+    import contextlib
+
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "exports" / "lineage"
+    done = sum(pq.read_metadata(p).num_rows for p in root.glob(f"*/{table}/part-*"))
+    for log in root.glob(f"*/jsonl/{table}/.part-*"):
+        with contextlib.suppress(FileNotFoundError):
+            done += log.read_bytes().count(b"\n")
+    return done
+
+
+def finish(hub: Any, tmp_path: Path, direction: str) -> dict[str, Any]:
+    proc = start_crawl(hub, tmp_path, direction)
+    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    return collected(tmp_path)
+
+
+def collected(tmp_path: Path) -> dict[str, Any]:
+    """Every table's rows, as comparable tuples (crawl times left out)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (folder,) = (tmp_path / "exports" / "lineage").iterdir()
+    keys = {
+        "lineage": ("child", "parent", "relation", "source", "depth", "direction"),
+        "lineage_seeds": ("id",),
+        "lineage_children": ("model", "relation", "depth", "children"),
+        "models": ("id", "requested_id"),
+        "missed": ("kind", "id", "reason"),
+    }
+    out: dict[str, Any] = {}
+    for table, columns in keys.items():
+        parts = sorted((folder / table).glob("*")) if (folder / table).exists() else []
+        assert all(p.name.startswith("part-") for p in parts), parts
+        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
+        rows = (
+            []
+            if data is None
+            else list(zip(*(data.column(c).to_pylist() for c in columns), strict=True))
+        )
+        assert len(rows) == len(set(rows)), f"{table}: a row written twice"
+        out[table] = set(rows)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(
+    slow_forest: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
+    """Uninterrupted runs: what every interrupted one must end with."""
+    runs = {}
+    for direction in SEEDS:
+        runs[direction] = finish(
+            slow_forest, tmp_path_factory.mktemp(direction), direction
+        )
+    return runs
+
+
+@pytest.mark.slow
+def test_uninterrupted_run_is_the_forests(
+    slow_forest: Any, reference: dict[str, dict[str, Any]]
+) -> None:
+    forest = slow_forest.forest
+    want = expected(forest.up(forest.leaves))
+    got = {r[:4]: r[4] for r in reference["up"]["lineage"]}
+    assert got == want
+    seeds = SEEDS["both"](forest)
+    both = reference["both"]["lineage"]
+    assert {r[:4]: r[4] for r in both if r[5] == "down"} == expected(forest.down(seeds))
+    assert {r[:4]: r[4] for r in both if r[5] == "up"} == expected(forest.up(seeds))
+
+
+STOPS = {
+    "first-edge": ("lineage", 1),
+    "mid-crawl": ("lineage", 150),
+    "late": ("models", 350),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("direction", "point"),
+    [("up", p) for p in STOPS],
+)
+def test_killed_and_resumed_crawl_ends_with_the_same_rows(
+    slow_forest: Any,
+    reference: dict[str, dict[str, Any]],
+    tmp_path: Path,
+    direction: str,
+    point: str,
+) -> None:
+    import signal
+    import time
+
+    table, rows = STOPS[point]
+    proc = start_crawl(slow_forest, tmp_path, direction)
+    deadline = time.monotonic() + 120
+    while rows_logged(tmp_path, table) < rows:
+        assert proc.poll() is None, "the crawl finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert finish(slow_forest, tmp_path, direction) == reference[direction]
+
+
+@pytest.mark.slow
+def test_both_directions_killed_twice_then_resumed(
+    slow_forest: Any, reference: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    # mid-way up, then mid-way down (children listings of several pages)
+    for table, rows in (("lineage", 40), ("lineage_children", 250)):
+        proc = start_crawl(slow_forest, tmp_path, "both")
+        while rows_logged(tmp_path, table) < rows:
+            assert proc.poll() is None
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert finish(slow_forest, tmp_path, "both") == reference["both"]
