@@ -169,6 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--broken", action="store_true", help="add deliberately malformed records"
     )
+    parser.add_argument(
+        "--forest",
+        type=_count,
+        default=0,
+        metavar="TREES",
+        help="add TREES model lineage trees (fakehub/forest.py)",
+    )
     _add_failure_arguments(parser)
     args = parser.parse_args(argv)
     quota, faults = _failure_options(parser, args)
@@ -193,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         page_delay=args.page_delay,
         latency=latency,
         refund_failures=args.refund_failures,
+        forest=args.forest,
     )
     try:
         hub.start()

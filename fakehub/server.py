@@ -52,6 +52,7 @@ from fakehub.faults import (
     Stats,
     bucket_of,
 )
+from fakehub.forest import Forest
 from fakehub.records import (
     DETAIL_ONLY_KEYS,
     EXPAND_ONLY_KEYS,
@@ -404,7 +405,8 @@ class FakeHub:
     per-bucket RateLimit windows counted from ``start()``; ``faults`` takes
     ``FaultRates`` (built-in transient faults) or any ``Faults`` hook;
     ``page_delay`` holds back every ``/api/models`` listing answer that many
-    seconds. ``set_quota`` / ``set_faults`` / ``page_delay`` change them while
+    seconds. ``forest=N`` adds N model lineage trees (``fakehub/forest.py``,
+    ``self.forest``). ``set_quota`` / ``set_faults`` / ``page_delay`` change them while
     serving; ``stats`` counts requests, statuses, 429s and faults.
     """
 
@@ -426,6 +428,7 @@ class FakeHub:
         n_spaces: int = 300,
         cache_bytes: int = 256 * 2**20,
         warm: bool = True,
+        forest: int = 0,
     ) -> None:
         self.n_models = n_models
         self.host = host
@@ -443,6 +446,13 @@ class FakeHub:
         self._stopping = threading.Event()
         self.cache_bytes = cache_bytes
         self.records: list[Record] = build_records(n_models, seed, broken)
+        # forest=N: N lineage trees (fakehub/forest.py) after the other records
+        self.forest = Forest(forest) if forest else None
+        renames = {old: new for old, (new, _) in REDIRECTS.items()}
+        if self.forest is not None:
+            self.records.extend(self.forest.records)
+            renames.update(self.forest.redirects)
+        self._renames = renames
         self._by_id = {
             r["id"]: i
             for i, r in enumerate(self.records)
@@ -453,7 +463,12 @@ class FakeHub:
         ]
         self.datasets = datasets(self, n_datasets, seed)
         self.spaces = spaces(self, n_spaces, seed)
-        self._redirect_bodies = {legacy: redirect_body(legacy) for legacy in REDIRECTS}
+        self._redirect_bodies = {
+            old: redirect_body(old)
+            if old in REDIRECTS
+            else f"Temporary Redirect. Redirecting to /api/models/{new}".encode()
+            for old, new in renames.items()
+        }
         self._lock = threading.Lock()
         self._orders: dict[str, list[int]] = {}
         self._matching_cache: dict[_Query, list[int]] = {}
@@ -842,9 +857,9 @@ class FakeHub:
             return json_error(404, "Not found")
         repo_id = unquote("/".join(parts))
 
-        renamed = REDIRECTS.get(repo_id)
+        renamed = self._renames.get(repo_id)
         if renamed is not None:
-            return self._redirect(request, repo_id, renamed[0], revision)
+            return self._redirect(request, repo_id, renamed, revision)
 
         expand = request.values("expand", "expand[]")
         for value in expand:

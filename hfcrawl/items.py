@@ -301,3 +301,55 @@ class LeaderboardRow:
     fields: str | None = None  # JSON object: every column, snake_case names
     raw: str | None = None  # JSON object: the row as the source gave it
     snapshot_at: datetime | None = None
+
+
+# --- lineage (scrapy crawl lineage) -------------------------------------------------
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class LineageEdge:
+    """One parent of one model: ``child`` was made from ``parent``.
+
+    ``parent`` is the id the child's metadata names (a renamed parent keeps its
+    old id here; its ``models`` row carries the new one, with ``requested_id``).
+    A merge has one edge per parent: the graph is a DAG, not a tree.
+    """
+
+    table: ClassVar[str] = "lineage"
+    key: ClassVar[tuple[str, ...]] = ("child", "parent", "direction")
+
+    child: str = field(metadata=_REPO_ID)
+    parent: str = field(metadata=_REPO_ID)
+    relation: str | None = None  # finetune, adapter, quantized, merge; None: unsaid
+    source: str | None = None  # tag (the Hub's computed tags), card, or both
+    depth: int | None = None  # edges from the seed: 1 for a seed's own parents
+    direction: str = field(default="up", metadata=_REQUIRED)  # how it was found
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class LineageSeed:
+    """A model a lineage crawl started from (depth 0)."""
+
+    table: ClassVar[str] = "lineage_seeds"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class LineageChildren:
+    """A finished listing of a model's children of one relation (``direction=down``)."""
+
+    table: ClassVar[str] = "lineage_children"
+    key: ClassVar[tuple[str, ...]] = ("model", "relation")
+
+    model: str = field(metadata=_REPO_ID)
+    relation: str = field(metadata=_REQUIRED)
+    depth: int | None = None  # the model's own depth below the seed
+    children: int | None = None  # models the listing returned, itself left out
+    crawled_at: datetime | None = None
