@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
+from fakehub.cards import Cards
 from fakehub.datasets import Datasets, build_datasets
 from fakehub.exchange import (
     TEXT_TYPE,
@@ -437,6 +438,7 @@ class FakeHub:
         self.latency = latency
         self.refund_failures = refund_failures
         self.datasets = Datasets(self, build_datasets(n_datasets, seed))
+        self.cards = Cards(self)  # README.md through /resolve/
         self.stats = Stats()
         self._limiter = RateLimiter(quota)
         self._stopping = threading.Event()
@@ -678,6 +680,8 @@ class FakeHub:
             return self.model_info(request, path[len("/api/models/") :])
         if path == "/api/datasets" or path.startswith("/api/datasets/"):
             return self.datasets.answer(request)
+        if "/resolve/" in path:
+            return self.cards.answer(request)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------
