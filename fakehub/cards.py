@@ -196,7 +196,7 @@ class Cards:
             return json_error(
                 404, f"Invalid rev id: {revision}", code="RevisionNotFound", header=True
             )
-        headers = [("X-Repo-Commit", str(sha))]
+        headers = [("X-Repo-Commit", str(sha))] if sha else []
         if filename != "README.md":
             if rec.get("gated") not in (False, None, "false"):
                 return self._gated(request, repo_id)
