@@ -59,7 +59,7 @@ class CardsSpider(ModelsSpider):
 
     name = "cards"
     Arguments = CardsArguments
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings = {
         # Scrapy starts CONCURRENT_ITEMS (100) tasks for every callback's output:
         # 1.5 ms a card on a small machine. A README gives one item and the
         # pipelines are synchronous, so two are plenty.
