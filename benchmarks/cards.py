@@ -13,7 +13,10 @@ lists, whose READMEs are the real recorded cards and their broken variants):
    adapt to), then on (the project's default).
 2. ``scrapy crawl cards -a limit=N``: the same models selected by listing them
    (the listing pages are in the time; ``models`` rows are written too).
-3. huggingface_hub: ``ModelCard.load(id, ignore_metadata_errors=True)`` for every
+3. The ceiling: a bare Scrapy spider (Scrapy's default settings, nothing parsed,
+   nothing stored) fetching the same README URLs: what Scrapy's own machinery
+   allows per request on this machine.
+4. huggingface_hub: ``ModelCard.load(id, ignore_metadata_errors=True)`` for every
    id in a ``ThreadPoolExecutor(8)``, pointed at the fake Hub through
    ``HF_ENDPOINT``, with a fresh cache (``HF_HOME``); a card that raises is
    counted as an error, as a user's ``try``/``except`` would.
@@ -119,6 +122,49 @@ def run_hfhub(url: str, workdir: Path, ids_file: Path) -> dict[str, Any]:
     return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
 
 
+def run_bare(url: str, ids_file: Path) -> dict[str, Any]:
+    env = {**os.environ, "HF_ENDPOINT": url}
+    wall, out = timed([PY, __file__, "--child-bare", str(ids_file), "--url", url], env)
+    return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
+
+
+def child_bare(ids_file: Path, url: str) -> None:
+    """What runs in the bare Scrapy process."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    ids = ids_file.read_text().split()
+    answered: list[int] = []
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+        custom_settings = {
+            "LOG_LEVEL": "WARNING",
+            "HTTPERROR_ALLOW_ALL": True,
+            "TELNETCONSOLE_ENABLED": False,
+        }
+
+        async def start(self) -> Any:
+            for repo_id in ids:
+                yield scrapy.Request(
+                    f"{url}/{repo_id}/resolve/main/README.md", dont_filter=True
+                )
+
+        def parse(self, response: Any) -> Any:
+            answered.append(response.status)
+            return ()
+
+    process = CrawlerProcess(
+        {"TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor"}
+    )
+    process.crawl(Bare)
+    start = time.perf_counter()
+    process.start()
+    crawl = time.perf_counter() - start
+    cards = sum(s == 200 for s in answered)
+    print(json.dumps({"crawl": crawl, "answered": len(answered), "cards": cards}))
+
+
 def child_hfhub(ids_file: Path) -> None:
     """What runs in the huggingface_hub process."""
     import logging
@@ -161,7 +207,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=5000)
     parser.add_argument("--child-hfhub", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-bare", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_bare:
+        child_bare(args.child_bare, args.url)
+        return
     if args.child_hfhub:
         child_hfhub(args.child_hfhub)
         return
@@ -184,6 +235,8 @@ def main() -> None:
             url, workdir, "listed", ["-a", f"limit={len(ids)}"], throttle=False
         )
         print(line("hfcrawl cards -a limit (listing, AT off)", listed))
+        bare = run_bare(url, ids_file)
+        print(line("ceiling: bare Scrapy spider, same URLs", bare))
         hfhub = run_hfhub(url, workdir, ids_file)
         print(line("huggingface_hub ModelCard.load, 8 threads", hfhub))
         base = hfhub["answered"] / hfhub["crawl"]
@@ -191,7 +244,8 @@ def main() -> None:
             f"hfcrawl / huggingface_hub: {by_ids['answered'] / by_ids['crawl'] / base:.1f}x"
             f" (ids, AT off), {throttled['answered'] / throttled['crawl'] / base:.1f}x"
             f" (AT on), {listed['answered'] / listed['crawl'] / base:.1f}x (listing);"
-            f" requests per card: hfcrawl {by_ids['requests'] / len(ids):.2f}"
+            f" requests per card: hfcrawl {by_ids['requests'] / len(ids):.2f};"
+            f" hfcrawl / bare Scrapy: {by_ids['answered'] / by_ids['crawl'] / (bare['answered'] / bare['crawl']):.2f}"
         )
     finally:
         hub.terminate()
