@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
+from fakehub.cards import Cards
 from fakehub.datasets import datasets
 from fakehub.exchange import (
     TEXT_TYPE,
@@ -441,6 +442,7 @@ class FakeHub:
         self.page_delay = page_delay
         self.latency = latency
         self.refund_failures = refund_failures
+        self.cards = Cards(self)  # README.md through /resolve/
         self.stats = Stats()
         self._limiter = RateLimiter(quota)
         self._stopping = threading.Event()
@@ -697,6 +699,8 @@ class FakeHub:
         for collection in (self.datasets, self.spaces):
             if collection.serves(path):
                 return collection.answer(request)
+        if "/resolve/" in path:
+            return self.cards.answer(request)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------

@@ -353,3 +353,90 @@ class LineageChildren:
     depth: int | None = None  # the model's own depth below the seed
     children: int | None = None  # models the listing returned, itself left out
     crawled_at: datetime | None = None
+
+
+# --- model cards (``scrapy crawl cards``) ----------------------------------------
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class ModelCard:
+    """One model's ``README.md``: its front matter, normalised fields and text.
+
+    ``yaml`` and ``card_data`` keep what the author wrote whatever its shape; the
+    normalised fields are read from it leniently (a lone string is a one-element
+    list, a licence list its first entry). ``text`` and ``yaml`` are cut at
+    ``HFCRAWL_CARD_MAX_BYTES`` (``truncated``); the front matter is parsed whole.
+    """
+
+    table: ClassVar[str] = "cards"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)
+    requested_id: str | None = None  # the id asked for (before a rename)
+    revision: str | None = None  # the commit served (X-Repo-Commit)
+    requested_revision: str | None = None  # the sha asked for, or "main"
+    etag: str | None = None
+    size_bytes: int | None = None  # of the README as served
+    has_front_matter: bool | None = None
+    yaml: str | None = None  # the front matter's text, as written
+    yaml_parsed: bool | None = None  # None: no front matter
+    yaml_error: str | None = None  # why it did not parse, or is not a mapping
+    card_data_error: str | None = None  # what huggingface_hub's ModelCardData refused
+    card_data: str | None = None  # JSON: the front matter as parsed
+    model_index: str | None = None  # JSON: ``model-index``, whatever its shape
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    languages: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    base_models: list[str] = field(default_factory=list)
+    base_model_relation: str | None = None
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    new_version: str | None = None
+    text: str | None = None  # the markdown after the front matter
+    text_length: int | None = None  # characters of the whole text, before any cut
+    headings: list[str] = field(default_factory=list)
+    arxiv_ids: list[str] = field(default_factory=list)
+    github_repos: list[str] = field(default_factory=list)  # owner/name
+    model_refs: list[str] = field(default_factory=list)  # Hub model ids linked
+    dataset_refs: list[str] = field(default_factory=list)  # Hub dataset ids linked
+    is_template: bool | None = None  # the unfilled huggingface_hub template
+    bom: bool | None = None
+    crlf: bool | None = None
+    invalid_utf8: bool | None = None  # decoded with U+FFFD replacements
+    truncated: bool | None = None
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class EvalResult:
+    """One metric of a card's ``model-index``; the indexes keep the card's order."""
+
+    table: ClassVar[str] = "eval_results"
+    key: ClassVar[tuple[str, ...]] = ("model_id", "result_index", "metric_index")
+
+    model_id: str = field(metadata=_REPO_ID)
+    revision: str | None = None
+    result_index: int = 0  # position in model-index (over every entry's results)
+    metric_index: int = 0  # position in that result's metrics
+    model_name: str | None = None  # model-index ``name``
+    task_type: str | None = None
+    task_name: str | None = None
+    dataset_type: str | None = None  # the dataset's id
+    dataset_name: str | None = None
+    dataset_config: str | None = None
+    dataset_split: str | None = None
+    dataset_revision: str | None = None
+    metric_type: str | None = None
+    metric_name: str | None = None
+    metric_config: str | None = None
+    metric_value: float | None = None
+    metric_value_raw: str | None = None  # the value as written, when not a number
+    verified: bool | None = None
+    source_name: str | None = None
+    source_url: str | None = None
+    crawled_at: datetime | None = None

@@ -116,3 +116,8 @@ HFCRAWL_CHROMIUM = None  # None: $HFCRAWL_CHROMIUM, else /usr/bin/chromium if pr
 HFCRAWL_LEADERBOARD_TIMEOUT = 120.0  # seconds for a (possibly waking) Space to render
 HFCRAWL_LEADERBOARD_SETTLE_MS = 150  # wait after a scroll that showed no new row
 HFCRAWL_DATASETS_SERVER_ENDPOINT = "https://datasets-server.huggingface.co"
+
+# --- model cards ----------------------------------------------------------------
+# README text (and front matter text) stored per card at most; the front matter
+# is parsed whole whatever its size (a bigger card is flagged ``truncated``).
+HFCRAWL_CARD_MAX_BYTES = 1 << 20

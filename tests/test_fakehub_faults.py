@@ -298,8 +298,11 @@ def test_buckets_are_counted_apart(http: requests.Session) -> None:
             '"fixed window";"pages";q=2;w=300'
         )
 
-        readme = http.get(f"{hub.url}/gpt2/resolve/main/README.md", timeout=10)
-        assert readme.status_code == 404  # no such route; still counted
+        readme = http.get(
+            f"{hub.url}/google-bert/bert-base-uncased/resolve/main/README.md",
+            timeout=10,
+        )
+        assert readme.status_code == 200  # fakehub/cards.py
         assert ratelimit(readme)[:2] == ("resolvers", 2)
         assert readme.headers["RateLimit-Policy"] == (
             '"fixed window";"resolvers";q=3;w=300'
