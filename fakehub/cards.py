@@ -188,7 +188,7 @@ class Cards:
         if rec is None or (
             rec.get("private") is True and hub._token(request) != hub.owner_token
         ):
-            return hub._not_found(request)
+            return hub.not_found(request)
         if rec.get("disabled") is True:
             return json_error(403, "Access to this resource is disabled.", header=True)
         sha = rec.get("sha")
