@@ -113,3 +113,11 @@ HFCRAWL_CHROMIUM = None  # None: $HFCRAWL_CHROMIUM, else /usr/bin/chromium if pr
 HFCRAWL_LEADERBOARD_TIMEOUT = 120.0  # seconds for a (possibly waking) Space to render
 HFCRAWL_LEADERBOARD_SETTLE_MS = 150  # wait after a scroll that showed no new row
 HFCRAWL_DATASETS_SERVER_ENDPOINT = "https://datasets-server.huggingface.co"
+
+# --- papers (arxiv, papers) -----------------------------------------------------
+ARXIV_ENDPOINT = "https://export.arxiv.org"
+HFCRAWL_ARXIV_BATCH = 100  # ids per arXiv query (id_list); 100 at most
+# arXiv's terms: at most one request every 3 seconds, over one connection. Its
+# requests go through this download slot (request meta download_slot), exempt
+# from AutoThrottle; the arxiv spider refuses less for any host but loopback.
+DOWNLOAD_SLOTS = {"arxiv": {"concurrency": 1, "delay": 3.0, "jitter": 0.0}}
