@@ -52,6 +52,7 @@ from fakehub.faults import (
     Stats,
     bucket_of,
 )
+from fakehub.papers import Papers
 from fakehub.records import (
     DETAIL_ONLY_KEYS,
     EXPAND_ONLY_KEYS,
@@ -60,6 +61,7 @@ from fakehub.records import (
     build_records,
     redirect_body,
 )
+from fakehub.tasks import answer_tasks
 
 # The values /api/models accepts in expand (hub-api.md §2.2), in output order.
 # Written out here rather than imported from hfcrawl.hub on purpose: the fake Hub
@@ -450,6 +452,7 @@ class FakeHub:
         self._listed = [
             i for i, r in enumerate(self.records) if r.get("private") is not True
         ]
+        self.papers = Papers(self)  # cites the records above
         self._redirect_bodies = {legacy: redirect_body(legacy) for legacy in REDIRECTS}
         self._lock = threading.Lock()
         self._orders: dict[str, list[int]] = {}
@@ -678,6 +681,10 @@ class FakeHub:
             return self.model_info(request, path[len("/api/models/") :])
         if path == "/api/datasets" or path.startswith("/api/datasets/"):
             return self.datasets.answer(request)
+        if path.startswith("/api/papers/"):
+            return self.papers.answer(request)
+        if path == "/api/tasks":
+            return answer_tasks(self)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------
