@@ -346,7 +346,7 @@ class License:
     fsf_libre: bool | None = None
     models: int = 0
     datasets: int = 0
-    spdx_list_version: str | None = None
+    spdx_source: str | None = None  # the package and version the SPDX facts are from
 
 
 @row
