@@ -121,3 +121,6 @@ HFCRAWL_ARXIV_BATCH = 100  # ids per arXiv query (id_list); 100 at most
 # requests go through this download slot (request meta download_slot), exempt
 # from AutoThrottle; the arxiv spider refuses less for any host but loopback.
 DOWNLOAD_SLOTS = {"arxiv": {"concurrency": 1, "delay": 3.0, "jitter": 0.0}}
+# the delay of these slots counts from the previous answer (hfcrawl.slotpacing)
+HFCRAWL_ANSWER_PACED_SLOTS = ["arxiv"]
+EXTENSIONS["hfcrawl.slotpacing.AnswerPacedSlots"] = 0

@@ -354,14 +354,17 @@ async def test_pacing_one_request_every_three_seconds_over_one_connection(
         hits = server.hits
     assert len(papers_of(result)) == 40
     assert len(hits) == 4
+    # the fake's own clock: when each request reached it, when it had answered
     gaps = [b.arrived - a.arrived for a, b in itertools.pairwise(hits)]
-    # the arrival times are the fake's; a few ms of scheduling either side
-    assert min(gaps) >= 3.0 - 0.02, gaps
-    assert max(h.in_flight for h in hits) == 1
-    assert max(h.connections for h in hits) == 1
+    assert min(gaps) >= 3.0, gaps
+    # the 3 s count from the answer (hfcrawl.slotpacing): counted from the start,
+    # a first request that opens the connection arrives late and the next one
+    # less than 3 s after it (2.96 s measured)
     for before, after in itertools.pairwise(hits):
         assert before.answered is not None
-        assert after.arrived >= before.answered
+        assert after.arrived - before.answered >= 3.0
+    assert max(h.in_flight for h in hits) == 1
+    assert max(h.connections for h in hits) == 1
 
 
 @deferred_f_from_coro_f
