@@ -54,6 +54,7 @@ from fakehub.faults import (
     bucket_of,
 )
 from fakehub.forest import Forest
+from fakehub.papers import Papers
 from fakehub.records import (
     DETAIL_ONLY_KEYS,
     EXPAND_ONLY_KEYS,
@@ -63,6 +64,7 @@ from fakehub.records import (
     redirect_body,
 )
 from fakehub.spaces import spaces
+from fakehub.tasks import answer_tasks
 
 # The values /api/models accepts in expand (hub-api.md §2.2), in output order.
 # Written out here rather than imported from hfcrawl.hub on purpose: the fake Hub
@@ -465,6 +467,7 @@ class FakeHub:
         ]
         self.datasets = datasets(self, n_datasets, seed)
         self.spaces = spaces(self, n_spaces, seed)
+        self.papers = Papers(self)  # cites the records above
         self._redirect_bodies = {
             old: redirect_body(old)
             if old in REDIRECTS
@@ -701,6 +704,10 @@ class FakeHub:
                 return collection.answer(request)
         if "/resolve/" in path:
             return self.cards.answer(request)
+        if path.startswith("/api/papers/"):
+            return self.papers.answer(request)
+        if path == "/api/tasks":
+            return answer_tasks(self)
         return json_error(404, "Not found")
 
     # -- GET /api/models ------------------------------------------------------

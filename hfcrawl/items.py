@@ -440,3 +440,143 @@ class EvalResult:
     source_name: str | None = None
     source_url: str | None = None
     crawled_at: datetime | None = None
+
+
+# --- papers and reference tables (arxiv, papers and reference spiders) -------------
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Paper:
+    """One arXiv paper as the arXiv export API describes it (``scrapy crawl arxiv``).
+
+    ``id`` is the arXiv id without its version (``1707.08567``,
+    ``astro-ph/0601001``); ``version`` is the version the API answered with.
+    """
+
+    table: ClassVar[str] = "arxiv_papers"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REQUIRED)
+    version: int | None = None
+    title: str | None = None  # whitespace normalised
+    abstract: str | None = None  # whitespace normalised
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    published: datetime | None = None  # of version 1
+    updated: datetime | None = None  # of this version
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    pdf_url: str | None = None
+    abs_url: str | None = None
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class HubPaper:
+    """A paper's page on the Hub, ``/api/papers/{arxiv_id}`` (``scrapy crawl papers``)."""
+
+    table: ClassVar[str] = "hub_papers"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REQUIRED)  # the arXiv id
+    title: str | None = None
+    summary: str | None = None
+    published_at: datetime | None = None
+    upvotes: int | None = None
+    num_comments: int | None = None
+    discussion_id: str | None = None
+    authors: list[str] = field(default_factory=list)
+    author_users: list[str] = field(default_factory=list)  # Hub users who claimed it
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    organization: str | None = None
+    submitted_on_daily_at: datetime | None = None
+    submitted_on_daily_by: str | None = None
+    linked_models: list[str] = field(default_factory=list)  # the ids the page shows
+    linked_datasets: list[str] = field(default_factory=list)
+    linked_spaces: list[str] = field(default_factory=list)
+    num_total_models: int | None = None  # every repo citing it, beyond those shown
+    num_total_datasets: int | None = None
+    num_total_spaces: int | None = None
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class License:
+    """A licence a run's models and datasets declare, against the SPDX list.
+
+    ``id`` is the Hub's value, or ``other:<license_name>`` for ``other``.
+    ``mapping``: ``spdx`` (the Hub value is an SPDX id), ``spdx_deprecated`` (a
+    deprecated SPDX id), ``other`` (the Hub says ``other``; ``license_name`` kept),
+    ``not_spdx`` (a Hub licence with no SPDX id: ``openrail``, ``llama3``...) or
+    ``unknown`` (the Hub's ``unknown``).
+    """
+
+    table: ClassVar[str] = "licenses"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REQUIRED)
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    mapping: str | None = None
+    mapped: bool | None = None  # the Hub value itself is an SPDX id
+    spdx_id: str | None = None
+    spdx_name: str | None = None
+    osi_approved: bool | None = None
+    fsf_libre: bool | None = None
+    models: int = 0
+    datasets: int = 0
+    spdx_source: str | None = None  # the package and version the SPDX facts are from
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Language:
+    """A language code a run's models and datasets declare, against ISO 639."""
+
+    table: ClassVar[str] = "languages"
+    key: ClassVar[tuple[str, ...]] = ("code",)
+
+    code: str = field(metadata=_REQUIRED)  # as the Hub gives it
+    known: bool | None = None  # an ISO 639-1/-2/-3 code
+    name: str | None = None
+    iso639_1: str | None = None
+    iso639_2b: str | None = None
+    iso639_2t: str | None = None
+    iso639_3: str | None = None
+    scope: str | None = None  # individual, macrolanguage, special
+    models: int = 0
+    datasets: int = 0
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Task:
+    """A task (pipeline tag) a run's models and datasets name, with the Hub's
+    own description of it from ``/api/tasks`` when that answered."""
+
+    table: ClassVar[str] = "tasks"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REQUIRED)
+    known: bool | None = None  # listed by /api/tasks; None: /api/tasks not read
+    label: str | None = None
+    canonical_id: str | None = None
+    is_placeholder: bool | None = None
+    summary: str | None = None
+    libraries: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    example_models: list[str] = field(default_factory=list)
+    example_datasets: list[str] = field(default_factory=list)
+    models: int = 0  # models with this pipeline_tag
+    datasets: int = 0  # datasets with it among their task_categories
+    metadata: str | None = None  # the /api/tasks entry, JSON kept whole

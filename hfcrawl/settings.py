@@ -121,3 +121,14 @@ HFCRAWL_DATASETS_SERVER_ENDPOINT = "https://datasets-server.huggingface.co"
 # README text (and front matter text) stored per card at most; the front matter
 # is parsed whole whatever its size (a bigger card is flagged ``truncated``).
 HFCRAWL_CARD_MAX_BYTES = 1 << 20
+
+# --- papers (arxiv, papers) -----------------------------------------------------
+ARXIV_ENDPOINT = "https://export.arxiv.org"
+HFCRAWL_ARXIV_BATCH = 100  # ids per arXiv query (id_list); 100 at most
+# arXiv's terms: at most one request every 3 seconds, over one connection. Its
+# requests go through this download slot (request meta download_slot), exempt
+# from AutoThrottle; the arxiv spider refuses less for any host but loopback.
+DOWNLOAD_SLOTS = {"arxiv": {"concurrency": 1, "delay": 3.0, "jitter": 0.0}}
+# the delay of these slots counts from the previous answer (hfcrawl.slotpacing)
+HFCRAWL_ANSWER_PACED_SLOTS = ["arxiv"]
+EXTENSIONS["hfcrawl.slotpacing.AnswerPacedSlots"] = 0
