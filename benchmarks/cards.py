@@ -42,20 +42,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import fakehub_process
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
 def start_hub(models: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [PY, "-m", "fakehub", "--models", str(models), "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # "fake hub: http://127.0.0.1:PORT (N models)"
-    return proc, line.split()[2]
+    return fakehub_process.start_hub("--models", str(models))
 
 
 def listed_ids(url: str, count: int) -> list[str]:

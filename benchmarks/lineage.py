@@ -30,21 +30,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import fakehub_process
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
 
 def start_hub(trees: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [PY, "-m", "fakehub", "--models", "0", "--forest", str(trees), "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # "fake hub: http://127.0.0.1:PORT (N models)"
-    return proc, line.split()[2]
+    return fakehub_process.start_hub("--models", "0", "--forest", str(trees))
 
 
 def crawl(url: str, workdir: Path, seeds: list[str], *args: str) -> dict[str, Any]:

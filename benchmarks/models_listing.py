@@ -30,20 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import fakehub_process
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
 def start_hub(models: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [PY, "-m", "fakehub", "--models", str(models), "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # "fake hub: http://127.0.0.1:PORT (N models)"
-    return proc, line.split()[2]
+    return fakehub_process.start_hub("--models", str(models))
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
@@ -78,13 +72,9 @@ def run_hfcrawl(url: str, workdir: Path) -> dict[str, Any]:
 
 
 def run_quota(models: int, quota: int, window: float, page_size: int) -> None:
-    hub = subprocess.Popen(
-        [PY, "-m", "fakehub", "--models", str(models), "--port", "0",
-         "--quota-api", str(quota), "--window", str(window)], cwd=ROOT,
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert hub.stdout is not None
-    url = hub.stdout.readline().split()[2]
+    hub, url = fakehub_process.start_hub(
+        "--models", str(models), "--quota-api", str(quota), "--window", str(window)
+    )
     workdir = Path(tempfile.mkdtemp(prefix="hfcrawl-bench-"))
     exports = workdir / "exports"
     env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": ""}

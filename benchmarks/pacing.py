@@ -29,6 +29,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fakehub_process import start_hub
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 FAULTS = ["--rate-5xx", "0.05", "--rate-reset", "0.01", "--rate-truncated", "0.01"]
@@ -37,14 +39,10 @@ FAULTS = ["--rate-5xx", "0.05", "--rate-reset", "0.01", "--rate-truncated", "0.0
 def run_case(
     models: int, quota: int, window: float, concurrency: int, faults: bool
 ) -> dict[str, Any]:
-    hub = subprocess.Popen(
-        [PY, "-m", "fakehub", "--models", str(models), "--port", "0",
-         "--quota-api", str(quota), "--window", str(window),
-         "--latency", "0.02-0.3", *(FAULTS if faults else [])],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    hub, url = start_hub(
+        "--models", str(models), "--quota-api", str(quota), "--window", str(window),
+        "--latency", "0.02-0.3", *(FAULTS if faults else []),
     )  # fmt: skip
-    assert hub.stdout is not None
-    url = hub.stdout.readline().split()[2]
     workdir = Path(tempfile.mkdtemp(prefix="hfcrawl-pacing-"))
     exports = workdir / "exports"
     env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": ""}

@@ -18,12 +18,10 @@ from urllib.parse import urlencode, urlsplit
 from xml.etree.ElementTree import ParseError
 
 from scrapy import Request
-from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from hfcrawl.items import ItemBatch, Missed, Paper
 from hfcrawl.paperids import PaperIdArguments, answered, requested_papers
 from hfcrawl.parsers.arxiv import ArxivId, parse_arxiv_id, parse_feed, rejected_ids
-from hfcrawl.ratelimit import delay_retry
 from hfcrawl.runs import run_dir
 from hfcrawl.spiders.base import HubSpider
 
@@ -238,18 +236,12 @@ class ArxivSpider(HubSpider):
     def _undecodable(
         self, response: Response, batch: list[ArxivId], problem: Exception
     ) -> Iterator[Any]:
-        request = response.request
-        assert request is not None
-        retry = get_retry_request(request, spider=self, reason="bad_body")
+        retry = self.retry_bad_body(response)
         if retry is not None:
-            delay_retry(
-                retry,
-                self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_BASE", 1.0),
-                self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_MAX", 30.0),
-            )
             yield retry
             return
-        attempts = request.meta.get("retry_times", 0) + 1
+        assert response.request is not None
+        attempts = response.request.meta.get("retry_times", 0) + 1
         yield ItemBatch(
             [
                 Missed(

@@ -65,12 +65,9 @@ class HubSpider(Spider):
     def now() -> datetime:
         return datetime.now(UTC)
 
-    def retry_or_missed(
-        self, response: Response, kind: str, ident: str | None, problem: Exception
-    ) -> Request | Missed:
-        """A body that does not parse (cut short, say) is fetched again; once the
-        retries are spent it becomes a Missed row."""
-        reason = f"undecodable body: {problem}"
+    def retry_bad_body(self, response: Response) -> Request | None:
+        """The response's request again, held back by its backoff; None once
+        its retries are spent."""
         request = response.request
         assert request is not None
         retry = get_retry_request(request, spider=self, reason="bad_body")
@@ -80,8 +77,19 @@ class HubSpider(Spider):
                 self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_BASE", 1.0),
                 self.settings.getfloat("HFCRAWL_RETRY_BACKOFF_MAX", 30.0),
             )
+        return retry
+
+    def retry_or_missed(
+        self, response: Response, kind: str, ident: str | None, problem: Exception
+    ) -> Request | Missed:
+        """A body that does not parse (cut short, say) is fetched again; once the
+        retries are spent it becomes a Missed row."""
+        reason = f"undecodable body: {problem}"
+        retry = self.retry_bad_body(response)
+        if retry is not None:
             return retry
-        attempts = request.meta.get("retry_times", 0) + 1
+        assert response.request is not None
+        attempts = response.request.meta.get("retry_times", 0) + 1
         return Missed(
             kind=kind,
             id=ident,
