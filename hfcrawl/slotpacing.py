@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
+MARGIN = 0.05  # seconds
+
+
 class AnswerPacedSlots:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -46,5 +49,7 @@ class AnswerPacedSlots:
             return
         slot = self.crawler.engine.downloader.slots.get(key)
         if slot is not None:
-            # the clock Scrapy's downloader keeps its slots' times in
-            slot.lastseen = time.monotonic()
+            # the clock Scrapy's downloader keeps its slots' times in, plus a
+            # margin: timers fire to within a few milliseconds, and a limit of
+            # "one request every 3 s" must hold to the millisecond at the server
+            slot.lastseen = time.monotonic() + MARGIN
