@@ -19,11 +19,11 @@ from xml.etree.ElementTree import ParseError
 
 from scrapy import Request
 
+from hfcrawl.bases.hub import HubSpider
 from hfcrawl.items import ItemBatch, Missed, Paper
 from hfcrawl.paperids import PaperIdArguments, answered, requested_papers
 from hfcrawl.parsers.arxiv import ArxivId, parse_arxiv_id, parse_feed, rejected_ids
 from hfcrawl.runs import run_dir
-from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
     from pathlib import Path

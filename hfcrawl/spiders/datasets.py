@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from hfcrawl.args import SelectionArguments
+from hfcrawl.bases.listing import HubListingSpider
 from hfcrawl.hub import DATASET_EXPAND, MODEL_SORTS
 from hfcrawl.items import Dataset
 from hfcrawl.parsers.datasets import decode_dataset, parse_dataset, parse_datasets_page
-from hfcrawl.spiders.listing import HubListingSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response

@@ -11,6 +11,7 @@ import msgspec
 from scrapy import Request
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from hfcrawl.bases.hub import HubSpider
 from hfcrawl.browser import (
     Board,
     Capture,
@@ -22,7 +23,6 @@ from hfcrawl.browser import (
 from hfcrawl.items import ItemBatch, Missed
 from hfcrawl.leaderboards import LeaderboardArguments
 from hfcrawl.parsers.leaderboard import HUB_HOSTS, leaderboard_row, rows_page
-from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
     from typing import Self

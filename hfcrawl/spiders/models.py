@@ -10,6 +10,7 @@ import msgspec
 from scrapy import Request
 
 from hfcrawl.args import SelectionArguments, boolean
+from hfcrawl.bases.listing import HubListingSpider
 from hfcrawl.hub import MODEL_DETAIL_EXPAND, MODEL_LIST_EXPAND, MODEL_SORTS
 from hfcrawl.items import Model, ModelDetail
 from hfcrawl.parsers.models import (
@@ -19,7 +20,6 @@ from hfcrawl.parsers.models import (
     parse_models_page,
 )
 from hfcrawl.runs import done_ids, table_ids
-from hfcrawl.spiders.listing import HubListingSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response

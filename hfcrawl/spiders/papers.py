@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from scrapy import Request
 
+from hfcrawl.bases.hub import HubSpider
 from hfcrawl.items import HubPaper, Missed
 from hfcrawl.paperids import PaperIdArguments, answered, requested_papers
 from hfcrawl.parsers.papers import decode_paper, parse_hub_paper
 from hfcrawl.runs import run_dir
-from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,10 +17,10 @@ import msgspec
 from scrapy import Request
 
 from hfcrawl.args import ArgumentError, boolean, known_only, run_folder, str_list
+from hfcrawl.bases.hub import HubSpider
 from hfcrawl.items import ItemBatch
 from hfcrawl.parsers.reference import parse_tasks
 from hfcrawl.reference import ReferenceCounts
-from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
     from typing import Self

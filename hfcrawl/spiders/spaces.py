@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from hfcrawl.args import SelectionArguments
+from hfcrawl.bases.listing import HubListingSpider
 from hfcrawl.hub import MODEL_SORTS, SPACE_EXPAND
 from hfcrawl.items import Space
 from hfcrawl.parsers.spaces import decode_space, parse_space, parse_spaces_page
-from hfcrawl.spiders.listing import HubListingSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response

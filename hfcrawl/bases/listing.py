@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy import Request
 
 from hfcrawl.args import SelectionArguments
+from hfcrawl.bases.hub import HubSpider
 from hfcrawl.checkpoint import load_checkpoint
 from hfcrawl.coerce import to_datetime
 from hfcrawl.hub import MAX_PAGE_SIZE
@@ -28,7 +29,6 @@ from hfcrawl.items import ItemBatch, Missed, Row
 from hfcrawl.parsers.ids import IdLine, count_ids, read_ids
 from hfcrawl.parsers.links import next_link
 from hfcrawl.runs import done_ids, run_dir, table_ids
-from hfcrawl.spiders.base import HubSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
