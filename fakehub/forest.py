@@ -11,14 +11,15 @@ real recorded bodies of ``records.REAL_FILES`` with their own ids, tags and
 
 ``Forest.edges`` is what the metadata says (the oracle the lineage crawl is
 tested against); ``Forest.up`` walks it from seeds the way the Hub would let a
-crawler: renamed parents followed to their new id, private and missing ones not.
+crawler: renamed parents followed to (and recorded as) their new id, private and
+missing ones not.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -215,9 +216,14 @@ class Forest:
             if r["id"] not in parents and r["id"] not in self.private
         )
 
+    def resolved(self, edge: Edge) -> Edge:
+        """``edge`` with a renamed parent's new id, as a crawl records it."""
+        return replace(edge, parent=self.redirects.get(edge.parent, edge.parent))
+
     def up(self, seeds: Iterable[str], depth: int | None = None) -> dict[Edge, int]:
         """The edges a crawl from ``seeds`` reaches, each with its least depth;
-        renamed parents are followed to their new id, hidden ones not."""
+        renamed parents are followed to (and recorded as) their new id, hidden
+        ones not."""
         by_child: dict[str, list[Edge]] = {}
         for edge in self.edges:
             by_child.setdefault(edge.child, []).append(edge)
@@ -229,7 +235,7 @@ class Forest:
             if depth is not None and level[node] >= depth:
                 continue
             for edge in by_child.get(node, ()):
-                found.setdefault(edge, level[node] + 1)
+                found.setdefault(self.resolved(edge), level[node] + 1)
                 parent = self.redirects.get(edge.parent, edge.parent)
                 if parent in self.private or parent in self.missing:
                     continue

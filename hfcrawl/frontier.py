@@ -49,7 +49,8 @@ NOT_NULL: Final = _NotNull()
 
 @dataclass(frozen=True)
 class Column:
-    """The values of ``column`` in the rows of ``table`` (nulls never count).
+    """The values of ``column`` in the rows of ``table`` (nulls never count; a
+    list column counts each of its values).
 
     ``where`` keeps only rows whose columns hold the given values (or
     ``NOT_NULL``); ``level`` names a column giving the reference's level (none:
@@ -130,18 +131,23 @@ class Frontier:
             if value is None if wanted is NOT_NULL else value != wanted:
                 return
         value = get(col.column)
-        if not isinstance(value, str) or not value:
-            return
+        values = value if isinstance(value, list) else (value,)
         if not is_ref:
-            state.answered.add(value)
+            state.answered.update(v for v in values if isinstance(v, str) and v)
             return
         level = get(col.level) if col.level else 0
         level = level if isinstance(level, int) else 0
-        known = state.levels.get(value)
-        if known is None or level < known:
-            state.levels[value] = level
+        for ref in values:
+            if not isinstance(ref, str) or not ref:
+                continue
+            known = state.levels.get(ref)
+            if known is None or level < known:
+                state.levels[ref] = level
 
     # --- what is left ---------------------------------------------------------------
+    def names(self) -> list[str]:
+        return list(self._states)
+
     def pending(self, name: str) -> dict[str, int]:
         """References of follow ``name`` not answered, with their levels."""
         state = self._states[name]

@@ -238,7 +238,8 @@ class Missed:
 
     ``reason`` is one of ``not_found``, ``unauthorized``, ``gated``, ``disabled``,
     ``invalid`` or ``error``: a missing repository, a gated one and a failing
-    request stay distinguishable.
+    request stay distinguishable. (Follow-up crawls add their own: ``renamed``,
+    ``cycle``, ``no_card``, ...)
     """
 
     table: ClassVar[str] = "missed"
@@ -251,6 +252,7 @@ class Missed:
     reason: str = field(default="error", metadata=_REQUIRED)
     detail: str | None = None
     attempts: int | None = None
+    renamed_to: str | None = None  # reason ``renamed``: the id it answers under now
     crawled_at: datetime | None = None
 
 
@@ -311,8 +313,9 @@ class LeaderboardRow:
 class LineageEdge:
     """One parent of one model: ``child`` was made from ``parent``.
 
-    ``parent`` is the id the child's metadata names (a renamed parent keeps its
-    old id here; its ``models`` row carries the new one, with ``requested_id``).
+    ``parent`` is the parent's id; when the child's metadata names it by an id it
+    was renamed from, that old id is ``parent_named`` (resolved as the crawl
+    closes: the parent's ``models`` row has the new id, with ``requested_id``).
     A merge has one edge per parent: the graph is a DAG, not a tree.
     """
 
@@ -325,6 +328,7 @@ class LineageEdge:
     source: str | None = None  # tag (the Hub's computed tags), card, or both
     depth: int | None = None  # edges from the seed: 1 for a seed's own parents
     direction: str = field(default="up", metadata=_REQUIRED)  # how it was found
+    parent_named: str | None = None  # the old id the metadata names, if renamed
     crawled_at: datetime | None = None
 
 

@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,24 +234,38 @@ class RunFolder:
 
     def drop_rows(self, table: str, column: str, value: Any) -> int:
         """Rewrite a table's complete parts without the rows whose ``column`` is
-        ``value``; each part is replaced atomically. The rows dropped."""
+        ``value``. The rows dropped."""
         dropped = 0
-        spec = table_spec(row_class(table))
-        for part in finished_parts(self.path / table):
-            data = pq.read_table(part)
+
+        def drop(data: pa.Table) -> pa.Table:
+            nonlocal dropped
             keep = pc.not_equal(data.column(column), value)
             kept = data.filter(pc.fill_null(keep, True))
-            if kept.num_rows == data.num_rows:
-                continue
             dropped += data.num_rows - kept.num_rows
+            return kept
+
+        self.rewrite(table, drop)
+        return dropped
+
+    def rewrite(self, table: str, change: Callable[[pa.Table], pa.Table]) -> int:
+        """Replace each complete part of ``table`` by ``change(part)`` where that
+        differs, atomically (a kill leaves the old part or the new one). The parts
+        rewritten; their JSON Lines mirrors are deleted, as they no longer say
+        what the parts do."""
+        rewritten = 0
+        schema = table_spec(row_class(table)).schema
+        for part in finished_parts(self.path / table):
+            data = pq.read_table(part).cast(schema)
+            changed = change(data).cast(schema)
+            if changed.equals(data):
+                continue
+            rewritten += 1
             tmp = part.with_name(f".{part.name}{INPROGRESS}")
-            pq.write_table(
-                kept.cast(spec.schema), tmp, compression=self.options.compression
-            )
+            pq.write_table(changed, tmp, compression=self.options.compression)
             os.replace(tmp, part)
             for mirror in ("jsonl", "jsonl.gz"):
                 mirror_path(part, mirror).unlink(missing_ok=True)
-        return dropped
+        return rewritten
 
     def tables(self) -> dict[str, Any]:
         """Rows, parts and columns of every table with a complete part."""

@@ -17,7 +17,8 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from hfcrawl.args import ArgumentError
-from hfcrawl.spiders.lineage import LineageSpider, ParentGraph
+from hfcrawl.parsers.lineage import ParentGraph
+from hfcrawl.spiders.lineage import LineageSpider
 from tests.conftest import project_settings
 from tests.crawl import crawl
 
@@ -82,9 +83,10 @@ async def test_edges_from_every_leaf_are_the_forests_at_their_least_depth(
     # every edge the forest states is there, but those a crawler cannot reach
     # (above a private parent) and self-references
     hidden = {e for e in forest.edges if e.child in forest.private}
-    assert {(e.child, e.parent, e.relation, e.source) for e in forest.edges} - set(
-        got
-    ) == {(e.child, e.parent, e.relation, e.source) for e in hidden}
+    stated = {forest.resolved(e) for e in forest.edges}
+    assert {(e.child, e.parent, e.relation, e.source) for e in stated} - set(got) == {
+        (e.child, e.parent, e.relation, e.source) for e in hidden
+    }
     # each ancestor (and each seed) asked for once
     fetches = model_fetches(forest_hub)
     assert set(fetches.values()) == {1}
@@ -99,6 +101,18 @@ async def test_edges_from_every_leaf_are_the_forests_at_their_least_depth(
         assert ("model", gone, "not_found") in missed
     for old in forest.redirects:
         assert ("lineage", old, "renamed") in missed
+    # the edge to a renamed parent names the new id, and keeps the old one
+    named = {
+        (r["child"], r["parent"]): r["parent_named"]
+        for r in result.table("lineage").to_pylist()
+    }
+    for old, new in forest.redirects.items():
+        children = [e.child for e in forest.edges if e.parent == old]
+        assert children
+        for child in children:
+            assert named[(child, new)] == old
+            assert (child, old) not in named
+    assert {n for n in named.values() if n is not None} == set(forest.redirects)
     for ouroboros in forest.self_references:
         assert ("lineage", ouroboros, "self_reference") in missed
     cycles = [m for m in missed if m[2] == "cycle"]
@@ -132,7 +146,7 @@ async def test_a_deep_chain_asks_for_each_ancestor_once_at_each_depth(
     assert set(fetches) == {CHAIN_LEAF} | ancestors
     assert set(fetches.values()) == {1}
     # the levels went up one at a time: depth 7 was the last asked for
-    assert result.stats["hfcrawl/lineage/up_level"] == max(got.values())
+    assert result.stats["hfcrawl/follow/up/level"] == max(got.values())
 
 
 @deferred_f_from_coro_f

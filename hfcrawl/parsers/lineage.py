@@ -9,6 +9,7 @@ are read; a parent named by both is one edge with source ``both``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,3 +101,42 @@ def parents_of(child: str, base_models: Iterable[Any], card_data: Any) -> Parent
         source = "both" if in_tags and in_card else "tag" if in_tags else "card"
         out.refs.append(ParentRef(parent, relation, source))
     return out
+
+
+class ParentGraph:
+    """The child -> parent edges seen so far, to tell when one closes a cycle."""
+
+    def __init__(self) -> None:
+        self._parents: dict[str, set[str]] = {}
+
+    def add(self, child: str, parent: str) -> list[str] | None:
+        """Add the edge; the cycle it closes, if any, as ``[a, b, ..., a]`` from
+        its least id, so a cycle reads the same whichever edge closed it."""
+        known = self._parents.setdefault(child, set())
+        if parent in known:
+            return None
+        known.add(parent)
+        path = self._path(parent, child)
+        if path is None:
+            return None
+        ring = [child, *path[:-1]]  # child -> parent -> ... -> (child)
+        start = ring.index(min(ring))
+        ring = ring[start:] + ring[:start]
+        return [*ring, ring[0]]
+
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """The shortest chain of parents from ``start`` to ``goal`` (ties by id)."""
+        back: dict[str, str | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if node == goal:
+                path = [node]
+                while (prev := back[path[-1]]) is not None:
+                    path.append(prev)
+                return path[::-1]
+            for parent in sorted(self._parents.get(node, ())):
+                if parent not in back:
+                    back[parent] = node
+                    queue.append(parent)
+        return None

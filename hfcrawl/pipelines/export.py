@@ -89,8 +89,14 @@ class ExportPipeline:
         return item
 
     def close_spider(self) -> None:
-        if self.folder is not None:
-            self.folder.commit()
+        if self.folder is None:
+            return
+        self.folder.commit()
+        # what a spider derives from the whole run (renames resolved, tables
+        # computed from others): on disk, after every row is
+        close_run = getattr(self.crawler.spider, "close_run", None)
+        if close_run is not None:
+            close_run(self.folder)
 
     def spider_closed(self, reason: str) -> None:
         if self.folder is None:

@@ -1,0 +1,79 @@
+"""A spider whose follow-ups are a frontier rebuilt from its run folder (``hfcrawl.frontier``).
+
+A spider on this base declares its ``Follow``s and, for each, how to ask for a
+level of references (``follow_requests``). The base keeps the frontier up to date
+as rows are written, loads it from the run folder when the crawl starts (after
+the export pipeline has recovered a killed session's logs), and when the engine
+is idle (every answer so far written) asks for the next level of each follow.
+Nothing to follow is ever kept in Scrapy's queue, so a crawl killed at any moment
+and rerun ends with the rows of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+
+from hfcrawl.frontier import Follow, Frontier
+from hfcrawl.pipelines.rows import rows_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+
+class FollowingSpider:
+    """A mixin for a ``HubSpider``: put it first among the bases."""
+
+    frontier: Frontier
+    crawler: Crawler
+
+    def follows(self) -> list[Follow]:
+        return []
+
+    def follow_requests(
+        self, follow: str, level: int, refs: list[str]
+    ) -> Iterable[Request]:
+        """The requests that answer ``refs`` of ``follow``, found at ``level``."""
+        raise NotImplementedError(follow)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+        spider.frontier = Frontier(spider.follows())
+        crawler.signals.connect(spider.rows_written, signal=signals.item_scraped)
+        crawler.signals.connect(spider.next_level, signal=signals.spider_idle)
+        return spider
+
+    def load_frontier(self, folder: Path) -> None:
+        self.frontier.load(folder)
+
+    def rows_written(self, item: Any) -> None:
+        self.frontier.observe(rows_of(item))
+
+    def next_level(self) -> None:
+        requests = list(self.level_requests())
+        if not requests:
+            return
+        engine = self.crawler.engine
+        assert engine is not None
+        for request in requests:
+            engine.crawl(request)
+        raise DontCloseSpider
+
+    def level_requests(self) -> Iterator[Request]:
+        for follow in self.frontier.names():
+            taken = self.frontier.take_level(follow)
+            if taken is not None:
+                level, refs = taken
+                self.crawler.stats.max_value(f"hfcrawl/follow/{follow}/level", level)
+                yield from self.follow_requests(follow, level, refs)
+
+    def dangling(self) -> dict[str, int]:
+        """References of each follow that no row answers (0 when complete)."""
+        return {f: len(self.frontier.pending(f)) for f in self.frontier.names()}
