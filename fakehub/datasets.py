@@ -10,6 +10,8 @@ missing or private dataset, 403 for a disabled one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import random
 from typing import TYPE_CHECKING, Any, Final
 
@@ -94,13 +96,28 @@ _SIZES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M")
 _LICENCES = ("mit", "apache-2.0", "cc-by-4.0", "other")
 
 
-def build_datasets(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """``n`` dataset records; a private, a gated and a disabled one among them."""
+def build_datasets(
+    n: int, seed: int = 0, named: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """``n`` dataset records; a private, a gated and a disabled one among them.
+
+    ``named``: ids the models' metadata name (``dataset:`` tags), given records
+    after those ``n``, so that a hub crawl finds what models point at."""
     rng = random.Random(seed)
+    known = {r["id"] for r in _REAL} | {
+        f"org{i % 17}/dataset-{i:05d}" for i in range(n)
+    }
+    names = [i for i in dict.fromkeys(named) if i not in known]
     records: list[dict[str, Any]] = []
-    for i in range(n):
+    for i in range(n + len(names)):
         real = _REAL[i] if i < len(_REAL) else None
-        repo_id = real["id"] if real else f"org{i % 17}/dataset-{i:05d}"
+        repo_id = (
+            real["id"]
+            if real
+            else names[i - n]
+            if i >= n
+            else f"org{i % 17}/dataset-{i:05d}"
+        )
         tags = (
             list(real["tags"])
             if real
@@ -149,8 +166,10 @@ def build_datasets(n: int, seed: int = 0) -> list[dict[str, Any]]:
     return records
 
 
-def datasets(hub: FakeHub, n: int, seed: int = 0) -> RepoCollection:
+def datasets(
+    hub: FakeHub, n: int, seed: int = 0, named: Iterable[str] = ()
+) -> RepoCollection:
     """The datasets resource of one fake Hub."""
     return RepoCollection(
-        hub, "datasets", build_datasets(n, seed), DATASET_EXPAND, DEFAULT_KEYS
+        hub, "datasets", build_datasets(n, seed, named), DATASET_EXPAND, DEFAULT_KEYS
     )

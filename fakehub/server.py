@@ -465,7 +465,13 @@ class FakeHub:
         self._listed = [
             i for i, r in enumerate(self.records) if r.get("private") is not True
         ]
-        self.datasets = datasets(self, n_datasets, seed)
+        named = (
+            t[len("dataset:") :]
+            for r in self.records
+            for t in r.get("tags") or ()
+            if isinstance(t, str) and t.startswith("dataset:")
+        )
+        self.datasets = datasets(self, n_datasets, seed, named)
         self.spaces = spaces(self, n_spaces, seed)
         self.papers = Papers(self)  # cites the records above
         self._redirect_bodies = {

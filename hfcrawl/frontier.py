@@ -28,7 +28,7 @@ it brought are on disk too, and an answer missing means it is asked again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -54,13 +54,15 @@ class Column:
 
     ``where`` keeps only rows whose columns hold the given values (or
     ``NOT_NULL``); ``level`` names a column giving the reference's level (none:
-    level 0). A reference seen at several levels keeps the least.
+    level 0). A reference seen at several levels keeps the least. ``key`` maps
+    each value to the form references and answers share (None: not one).
     """
 
     table: str
     column: str
     where: tuple[tuple[str, Any], ...] = ()
     level: str | None = None
+    key: Callable[[str], str | None] | None = None
 
     def names(self) -> tuple[str, ...]:
         extra = (self.level,) if self.level else ()
@@ -131,15 +133,19 @@ class Frontier:
             if value is None if wanted is NOT_NULL else value != wanted:
                 return
         value = get(col.column)
-        values = value if isinstance(value, list) else (value,)
+        values = [
+            v
+            for v in (value if isinstance(value, list) else (value,))
+            if isinstance(v, str) and v
+        ]
+        if col.key is not None:
+            values = [k for v in values if (k := col.key(v))]
         if not is_ref:
-            state.answered.update(v for v in values if isinstance(v, str) and v)
+            state.answered.update(values)
             return
         level = get(col.level) if col.level else 0
         level = level if isinstance(level, int) else 0
         for ref in values:
-            if not isinstance(ref, str) or not ref:
-                continue
             known = state.levels.get(ref)
             if known is None or level < known:
                 state.levels[ref] = level

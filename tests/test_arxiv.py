@@ -31,7 +31,8 @@ from fakehub.arxiv import DATA, FakeArxiv
 from hfcrawl.args import ArgumentError
 from hfcrawl.items import Paper
 from hfcrawl.parsers.arxiv import ArxivId, parse_arxiv_id, parse_feed, rejected_ids
-from hfcrawl.spiders.arxiv import ArxivSpider, ensure_arxiv_slot
+from hfcrawl.bases.arxiv import ensure_arxiv_slot
+from hfcrawl.spiders.arxiv import ArxivSpider
 from hfcrawl.spiders.models import ModelsSpider
 from tests.conftest import project_settings
 from tests.crawl import crawl

@@ -74,6 +74,16 @@ class FollowingSpider:
                 self.crawler.stats.max_value(f"hfcrawl/follow/{follow}/level", level)
                 yield from self.follow_requests(follow, level, refs)
 
-    def dangling(self) -> dict[str, int]:
-        """References of each follow that no row answers (0 when complete)."""
-        return {f: len(self.frontier.pending(f)) for f in self.frontier.names()}
+    def integrity(self, folder: Path) -> dict[str, Any]:
+        """Referential integrity of the run folder, for its manifest: the
+        references of each follow that no row and no ``Missed`` row answers
+        (``dangling``: 0 when the crawl is complete), read from disk afresh."""
+        written = Frontier(self.follows())
+        written.load(folder)
+        counts = {f: len(written.pending(f)) for f in written.names()}
+        examples = sorted(r for f in written.names() for r in written.pending(f))
+        return {
+            "dangling": sum(counts.values()),
+            "by_follow": counts,
+            "examples": examples[:20],
+        }

@@ -125,9 +125,14 @@ class HubListingSpider(HubSpider):
         return opts.limit or self.listing_total
 
     # --- the listing ------------------------------------------------------------
+    @property
+    def listing_limit(self) -> int | None:
+        """How many rows the listing gives at most."""
+        return self.options.limit
+
     def listing_url(self) -> str:
         size = self.settings.getint("HFCRAWL_PAGE_SIZE", MAX_PAGE_SIZE)
-        limit = self.options.limit
+        limit = self.listing_limit
         params: list[tuple[str, str | int]] = [
             ("limit", min(size, limit) if limit else size),
             *self.listing_params(),
@@ -175,7 +180,7 @@ class HubListingSpider(HubSpider):
 
         Both count ``row_class`` rows; the rows that come with one (a Space's
         dependencies, say) follow it and go or stay with it."""
-        since, limit = self.options.since, self.options.limit
+        since, limit = self.options.since, self.listing_limit
         room = None if limit is None else limit - self.rows_emitted
         kept = 0
         for i, row in enumerate(rows):
@@ -243,10 +248,11 @@ class HubListingSpider(HubSpider):
         expand: tuple[str, ...] | None = None,
         callback: Any = None,
         kind: str | None = None,
+        api_path: str | None = None,
     ) -> Request:
         """``api_path/{id}``; by default its rows go through ``parse_record``."""
         url = self.api_url(
-            f"{self.api_path}/{self.quote_id(repo_id)}",
+            f"{api_path or self.api_path}/{self.quote_id(repo_id)}",
             [("expand[]", f) for f in (expand or self.record_expand())],
         )
         return Request(

@@ -71,6 +71,14 @@ def parse_arxiv_id(text: str) -> ArxivId:
     )
 
 
+def canonical_arxiv_id(text: str) -> str | None:
+    """The arXiv id (without version) that ``text`` names; None if it names none."""
+    try:
+        return parse_arxiv_id(text).id
+    except ValueError:
+        return None
+
+
 def _text(element: ET.Element | None) -> str | None:
     if element is None or element.text is None:
         return None

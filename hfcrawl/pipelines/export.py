@@ -102,6 +102,7 @@ class ExportPipeline:
         if self.folder is None:
             return
         spider = self.crawler.spider
+        integrity = getattr(spider, "integrity", None)
         manifest = self.folder.write_manifest(
             {
                 "spider": spider.name if spider else None,
@@ -112,6 +113,11 @@ class ExportPipeline:
                 "finished_at": datetime.now(UTC),
                 "finish_reason": reason,
                 "stats": _plain_stats(self.crawler),
+                **(
+                    {"integrity": integrity(self.folder.path)}
+                    if integrity is not None
+                    else {}
+                ),
             }
         )
         counts = {name: t["rows"] for name, t in manifest["tables"].items()}

@@ -10,103 +10,26 @@ one bad id costs only itself.
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlencode, urlsplit
-from xml.etree.ElementTree import ParseError
 
-from scrapy import Request
-
-from hfcrawl.bases.hub import HubSpider
-from hfcrawl.items import ItemBatch, Missed, Paper
+from hfcrawl.bases.arxiv import KIND, ArxivRequests
+from hfcrawl.items import Missed, Paper
 from hfcrawl.paperids import PaperIdArguments, answered, requested_papers
-from hfcrawl.parsers.arxiv import ArxivId, parse_arxiv_id, parse_feed, rejected_ids
+from hfcrawl.parsers.arxiv import ArxivId
 from hfcrawl.runs import run_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Self
-
-    from scrapy.crawler import Crawler
-    from scrapy.http import Response
-    from scrapy.settings import BaseSettings
-    from twisted.python.failure import Failure
-
-logger = logging.getLogger(__name__)
-
-ARXIV_SLOT = "arxiv"
-DEFAULT_ARXIV_ENDPOINT = "https://export.arxiv.org"
-MAX_BATCH = 100
-# arXiv's terms of use (hub-api.md §12)
-MIN_DELAY = 3.0
-KIND = "arxiv_paper"
 
 
-def arxiv_endpoint(settings: BaseSettings) -> str:
-    return (settings.get("ARXIV_ENDPOINT") or DEFAULT_ARXIV_ENDPOINT).rstrip("/")
-
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def ensure_arxiv_slot(settings: BaseSettings) -> None:
-    """Give ``DOWNLOAD_SLOTS`` an ``arxiv`` slot that keeps arXiv's terms.
-
-    A slot missing (a ``DOWNLOAD_SLOTS`` of the user's own) gets the terms;
-    one that asks for more than they allow is held to them, unless the endpoint
-    is on loopback (the tests' fake arXiv). Called from ``update_settings``, before
-    the downloader reads the setting.
-    """
-    slots = {k: dict(v) for k, v in settings.getdict("DOWNLOAD_SLOTS").items()}
-    slot = slots.setdefault(ARXIV_SLOT, {})
-    slot.setdefault("concurrency", 1)
-    slot.setdefault("delay", MIN_DELAY)
-    slot.setdefault("jitter", 0.0)
-    if not _loopback(arxiv_endpoint(settings)):
-        held = {
-            "concurrency": 1,
-            "delay": max(MIN_DELAY, float(slot["delay"])),
-            # jitter would bring some waits under the delay
-            "jitter": 0.0,
-        }
-        if held != {k: slot[k] for k in held}:
-            logger.warning("the arxiv download slot is held to arXiv's terms: %s", held)
-        slot.update(held)
-    priority = settings.getpriority("DOWNLOAD_SLOTS") or 0
-    settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
-
-
-class ArxivSpider(HubSpider):
+class ArxivSpider(ArxivRequests):
     """Arguments: ids, ids_file, from_run (they add up), limit, retry_missed.
     Tables: arxiv_papers, missed."""
 
     name = "arxiv"
     Arguments: ClassVar[type[PaperIdArguments]] = PaperIdArguments
     options: PaperIdArguments
-    arxiv_endpoint: str = DEFAULT_ARXIV_ENDPOINT
-    batch_size: int = MAX_BATCH
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        ensure_arxiv_slot(settings)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.arxiv_endpoint = arxiv_endpoint(crawler.settings)
-        size = crawler.settings.getint("HFCRAWL_ARXIV_BATCH", MAX_BATCH)
-        spider.batch_size = min(max(size, 1), MAX_BATCH)
-        return spider
 
     @property
     def retry_missed(self) -> bool:
@@ -121,9 +44,14 @@ class ArxivSpider(HubSpider):
         return None  # counted as the ids are read; not known up front
 
     async def start(self) -> AsyncIterator[Any]:
-        # a batch whose rows are written is done: resume asks only for the rest
+        for item in self.pending():
+            yield item
+
+    def pending(self) -> Iterator[Any]:
+        """Invalid ids answered at once, the rest in batches; a paper whose row
+        is written is done, so resume asks only for the rest."""
         done = answered(self.run_folder, Paper.table, KIND)
-        pending: list[ArxivId] = []
+        valid: list[ArxivId] = []
         for asked in requested_papers(self.options):
             if asked.text in done or (asked.arxiv_id and asked.arxiv_id.id in done):
                 self.crawler.stats.inc_value("hfcrawl/arxiv/already_answered")
@@ -137,127 +65,5 @@ class ArxivSpider(HubSpider):
                     crawled_at=self.now(),
                 )
                 continue
-            pending.append(asked.arxiv_id)
-            if len(pending) == self.batch_size:
-                yield self.batch_request(pending)
-                pending = []
-        if pending:
-            yield self.batch_request(pending)
-
-    # --- the export API -----------------------------------------------------------
-    def batch_request(self, batch: list[ArxivId]) -> Request:
-        params = [
-            ("id_list", ",".join(a.query for a in batch)),
-            ("max_results", str(len(batch))),
-        ]
-        self.crawler.stats.inc_value("hfcrawl/arxiv/batches")
-        return Request(
-            f"{self.arxiv_endpoint}/api/query?{urlencode(params)}",
-            callback=self.parse_batch,
-            errback=self.batch_failed,
-            # plain strings: requests may be pickled into a JOBDIR queue
-            cb_kwargs={"ids": [a.query for a in batch]},
-            meta={
-                "download_slot": ARXIV_SLOT,
-                # AutoThrottle would otherwise move the slot's delay with latency
-                "autothrottle_dont_adjust_delay": True,
-                "handle_httpstatus_list": [400],
-            },
-            dont_filter=True,  # a split batch may be asked for again as is
-        )
-
-    def parse_batch(self, response: Response, ids: list[str]) -> Iterator[Any]:
-        batch = [parse_arxiv_id(i) for i in ids]
-        now = self.now()
-        try:
-            feed = parse_feed(response.body, now)
-        except ParseError as exc:
-            yield from self._undecodable(response, batch, exc)
-            return
-        if response.status == 400:
-            yield from self._refused(response, batch, feed.errors)
-            return
-        wanted = {a.id: a for a in batch}
-        rows: list[Any] = []
-        for paper in feed.papers:
-            if wanted.pop(paper.id, None) is None:
-                # not asked for, or given twice: arXiv's id_list has done both
-                self.crawler.stats.inc_value("hfcrawl/arxiv/unexpected_entries")
-                continue
-            rows.append(paper)
-        rows.extend(
-            Missed(
-                kind=KIND,
-                id=a.id,
-                url=response.url,
-                status=response.status,
-                reason="not_found",
-                detail=f"arXiv has no paper {a.query}",
-                crawled_at=now,
-            )
-            for a in wanted.values()
-        )
-        yield ItemBatch(rows)
-
-    def _refused(
-        self, response: Response, batch: list[ArxivId], errors: list[str]
-    ) -> Iterator[Any]:
-        """A 400 refuses the whole batch for its bad ids: those arXiv names are
-        answered at once, the rest asked again; without a name, halves."""
-        named = set(rejected_ids(errors))
-        bad = [a for a in batch if a.query in named or a.id in named]
-        if not bad and len(batch) == 1:
-            bad = batch
-        if bad:
-            detail = "; ".join(errors)[:500] or "refused by arXiv (400)"
-            yield ItemBatch(
-                [
-                    Missed(
-                        kind=KIND,
-                        id=a.id,
-                        url=response.url,
-                        status=response.status,
-                        reason="invalid",
-                        detail=detail,
-                        crawled_at=self.now(),
-                    )
-                    for a in bad
-                ]
-            )
-            rest = [a for a in batch if a not in bad]
-            if rest:
-                yield self.batch_request(rest)
-            return
-        self.crawler.stats.inc_value("hfcrawl/arxiv/splits")
-        middle = len(batch) // 2
-        yield self.batch_request(batch[:middle])
-        yield self.batch_request(batch[middle:])
-
-    def _undecodable(
-        self, response: Response, batch: list[ArxivId], problem: Exception
-    ) -> Iterator[Any]:
-        retry = self.retry_bad_body(response)
-        if retry is not None:
-            yield retry
-            return
-        assert response.request is not None
-        attempts = response.request.meta.get("retry_times", 0) + 1
-        yield ItemBatch(
-            [
-                Missed(
-                    kind=KIND,
-                    id=a.id,
-                    url=response.url,
-                    status=response.status,
-                    reason="error",
-                    detail=f"undecodable feed: {problem}"[:500],
-                    attempts=attempts,
-                    crawled_at=self.now(),
-                )
-                for a in batch
-            ]
-        )
-
-    def batch_failed(self, failure: Failure) -> Iterator[Any]:
-        ids = failure.request.cb_kwargs["ids"]  # type: ignore[attr-defined]
-        yield ItemBatch([self.missed(failure, KIND, parse_arxiv_id(i).id) for i in ids])
+            valid.append(asked.arxiv_id)
+        yield from self.arxiv_requests(valid)

@@ -25,25 +25,18 @@ own checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, unquote, urlsplit
 
-from scrapy import Request
-from scrapy.spidermiddlewares.httperror import HttpError
-
-from hfcrawl.items import ItemBatch, Missed, Model, ModelCard
-from hfcrawl.parsers.cards import CARD_MAX_BYTES, parse_card
+from hfcrawl.bases.cards import KIND, CardRequests
+from hfcrawl.items import Model, ModelCard
 from hfcrawl.runfolder import read_columns
 from hfcrawl.runs import done_ids
 from hfcrawl.spiders.models import ModelsArguments, ModelsSpider
 
 if TYPE_CHECKING:
-    from scrapy.http import Response
-    from twisted.python.failure import Failure
-
-KIND = "card"
+    from scrapy import Request
 
 
 @dataclass(frozen=True)
@@ -52,7 +45,7 @@ class CardsArguments(ModelsArguments):
     OWN: ClassVar[tuple[str, ...]] = ("pipeline_tag",)
 
 
-class CardsSpider(ModelsSpider):
+class CardsSpider(CardRequests, ModelsSpider):
     """Arguments: search, author, filter, pipeline_tag, sort, limit, since; or ids /
     ids_file / from_run (with limit). Tables: cards, eval_results, models (listed
     models), missed."""
@@ -113,6 +106,7 @@ class CardsSpider(ModelsSpider):
         expand: tuple[str, ...] | None = None,
         callback: Any = None,
         kind: str | None = None,
+        api_path: str | None = None,
     ) -> Request:
         """A targeted id's request: its card, not its API record."""
         return self.card_request(repo_id, self._run_sha(repo_id))
@@ -125,55 +119,3 @@ class CardsSpider(ModelsSpider):
             rows = read_columns(folder / Model.table, ("id", "sha"))
             self._run_shas = {i: s for i, s in rows if i and isinstance(s, str) and s}
         return self._run_shas.get(repo_id)
-
-    def card_request(self, repo_id: str, sha: str | None) -> Request:
-        revision = sha or "main"
-        url = (
-            f"{self.endpoint}/{self.quote_id(repo_id)}"
-            f"/resolve/{quote(revision, safe='')}/README.md"
-        )
-        return Request(
-            url,
-            callback=self.parse_card,
-            errback=self.card_failed,
-            cb_kwargs={"requested_id": repo_id, "revision": revision},
-            meta={"hfcrawl_kind": KIND},
-            dont_filter=True,  # see HubListingSpider.listing_request
-        )
-
-    # --- answers --------------------------------------------------------------------
-    def parse_card(
-        self, response: Response, requested_id: str, revision: str
-    ) -> Iterator[Any]:
-        headers = response.headers
-        commit = headers.get(b"X-Repo-Commit")
-        etag = headers.get(b"ETag")
-        rows = parse_card(
-            response.body,
-            model_id=self._served_id(response.url) or requested_id,
-            requested_id=requested_id,
-            revision=commit.decode("latin-1") if commit else None,
-            requested_revision=revision,
-            etag=etag.decode("latin-1") if etag else None,
-            crawled_at=self.now(),
-            max_bytes=self.settings.getint("HFCRAWL_CARD_MAX_BYTES", CARD_MAX_BYTES),
-        )
-        yield rows[0] if len(rows) == 1 else ItemBatch(rows)
-
-    def _served_id(self, url: str) -> str | None:
-        """The repo id in the URL that answered (a rename's new id)."""
-        path = urlsplit(url).path
-        prefix = urlsplit(self.endpoint).path.rstrip("/")
-        if prefix and path.startswith(prefix):
-            path = path[len(prefix) :]
-        repo, sep, _ = path.partition("/resolve/")
-        return unquote(repo.strip("/")) if sep and repo.strip("/") else None
-
-    def card_failed(self, failure: Failure) -> Iterator[Missed]:
-        request = failure.request  # type: ignore[attr-defined]
-        missed = self.missed(failure, KIND, request.cb_kwargs["requested_id"])
-        if failure.check(HttpError):
-            code = failure.value.response.headers.get(b"X-Error-Code")
-            if code == b"EntryNotFound":  # the repo is there; it has no README.md
-                missed.reason = "no_card"
-        yield missed

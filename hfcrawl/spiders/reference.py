@@ -8,28 +8,18 @@ null) and a ``missed`` row says why.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import msgspec
-from scrapy import Request
-
 from hfcrawl.args import ArgumentError, boolean, known_only, run_folder, str_list
-from hfcrawl.bases.hub import HubSpider
+from hfcrawl.bases.reference import ReferenceRequests
 from hfcrawl.items import ItemBatch
-from hfcrawl.parsers.reference import parse_tasks
 from hfcrawl.reference import ReferenceCounts
 
 if TYPE_CHECKING:
     from typing import Self
-
-    from scrapy.http import Response
-    from twisted.python.failure import Failure
-
-KIND = "tasks"
-TASKS_PATH = "/api/tasks"
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,7 @@ class ReferenceArguments:
         )
 
 
-class ReferenceSpider(HubSpider):
+class ReferenceSpider(ReferenceRequests):
     """Arguments: from_run (one or more run folders), tasks (false: no
     /api/tasks). Tables: licenses, languages, tasks, missed."""
 
@@ -60,7 +50,7 @@ class ReferenceSpider(HubSpider):
     Arguments: ClassVar[type[ReferenceArguments]] = ReferenceArguments
     options: ReferenceArguments
 
-    def counts(self) -> ReferenceCounts:
+    def reference_counts(self) -> ReferenceCounts:
         counts = ReferenceCounts()
         for folder in self.options.from_run:
             counts.add_run(folder)
@@ -68,28 +58,6 @@ class ReferenceSpider(HubSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         if not self.options.tasks:
-            yield ItemBatch(self.counts().rows(None))
+            yield ItemBatch(self.reference_counts().rows(None))
             return
-        yield Request(
-            self.api_url(TASKS_PATH),
-            callback=self.parse_tasks,
-            errback=self.tasks_failed,
-            dont_filter=True,
-        )
-
-    def parse_tasks(self, response: Response) -> Iterator[Any]:
-        try:
-            tasks = parse_tasks(response.body)
-        except msgspec.DecodeError as exc:
-            answer = self.retry_or_missed(response, KIND, TASKS_PATH, exc)
-            if isinstance(answer, Request):
-                yield answer
-                return
-            yield ItemBatch([answer, *self.counts().rows(None)])
-            return
-        yield ItemBatch(self.counts().rows(tasks))
-
-    def tasks_failed(self, failure: Failure) -> Iterator[Any]:
-        yield ItemBatch(
-            [self.missed(failure, KIND, TASKS_PATH), *self.counts().rows(None)]
-        )
+        yield self.tasks_request()

@@ -1,0 +1,367 @@
+"""The whole-graph ``hub`` crawl against the fake Hub (models with a lineage
+forest, datasets, paper pages, tasks) and the fake arXiv.
+
+What is checked against the fakes' own request logs and records: every seed's
+card, every ancestor, every dataset and paper the rows name is fetched exactly
+once; nothing is left dangling (integrity 0), and a run folder with a row taken
+away counts it; a crawl killed with SIGKILL and rerun ends with the rows of an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
+
+from hfcrawl.args import ArgumentError
+from hfcrawl.parsers.arxiv import canonical_arxiv_id
+from hfcrawl.runfolder import PartOptions, RunFolder
+from hfcrawl.spiders.hub import HubGraphSpider
+from tests.conftest import project_settings
+from tests.crawl import crawl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def arxiv_ids_of(records: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        {
+            t[len("arxiv:") :]
+            for r in records
+            for t in r.get("tags") or ()
+            if isinstance(t, str) and t.startswith("arxiv:")
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def graph_hub(start_module_hub: Any) -> Any:
+    return start_module_hub(n_models=300, forest=1, n_datasets=120)
+
+
+@pytest.fixture(scope="module")
+def graph_arxiv(graph_hub: Any) -> Iterator[Any]:
+    from fakehub.arxiv import FakeArxiv
+
+    with FakeArxiv(ids=arxiv_ids_of(graph_hub.records), n_papers=50) as server:
+        yield server
+
+
+def hub_settings(hub: Any, arxiv: Any, tmp_path: Path) -> dict[str, Any]:
+    values = project_settings(hub, tmp_path)
+    values.update(
+        ARXIV_ENDPOINT=arxiv.url,
+        DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0.0, "jitter": 0.0}},
+    )
+    return values
+
+
+def paths(hub: Any, prefix: str) -> Counter[str]:
+    """Requests per id under ``prefix`` (``/api/datasets/`` ...), query left out."""
+    return Counter(
+        unquote(path.partition("?")[0][len(prefix) :])
+        for _, path, _ in hub.requests
+        if path.startswith(prefix)
+    )
+
+
+def latest_ids(hub: Any, n: int) -> list[str]:
+    """The Hub's own answer: the ``n`` models last modified."""
+    import json
+    from urllib.request import urlopen
+
+    url = f"{hub.url}/api/models?sort=lastModified&direction=-1&limit={n}"
+    with urlopen(url) as answer:
+        return [m["id"] for m in json.load(answer)]
+
+
+def cards_asked(hub: Any) -> Counter[str]:
+    return Counter(
+        unquote(path.partition("/resolve/")[0].lstrip("/"))
+        for _, path, _ in hub.requests
+        if "/resolve/" in path
+    )
+
+
+def column(result: Any, table: str, name: str) -> list[Any]:
+    data = result.table(table)
+    return [] if data is None else data.column(name).to_pylist()
+
+
+@deferred_f_from_coro_f
+async def test_every_entity_the_graph_names_is_fetched_once(
+    graph_hub: Any, graph_arxiv: Any, tmp_path: Path
+) -> None:
+    graph_hub.clear_log()
+    graph_arxiv.clear_log()
+    settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
+    result = await crawl(HubGraphSpider, settings, limit="150")
+    assert result.stats["finish_reason"] == "finished"
+    manifest = result.manifest()
+    assert manifest["integrity"]["dangling"] == 0
+    assert set(manifest["integrity"]["by_follow"]) == {
+        "up", "card", "dataset", "arxiv", "paper"
+    }  # fmt: skip
+
+    # seeds: the latest 150 by lastModified (as the Hub lists them), one card each
+    seeds = set(latest_ids(graph_hub, 150))
+    assert set(column(result, "lineage_seeds", "id")) == seeds
+    assert set(cards_asked(graph_hub)) == seeds
+    assert set(cards_asked(graph_hub).values()) == {1}
+
+    # every dataset a model row names: asked once, answered by a row or a Missed row
+    named = {d for ds in column(result, "models", "datasets") for d in ds}
+    assert named
+    datasets = paths(graph_hub, "/api/datasets/")
+    assert set(datasets) == named
+    assert set(datasets.values()) == {1}
+    missed = result.table("missed").to_pylist()
+    answered = set(column(result, "datasets", "requested_id")) | {
+        m["id"] for m in missed if m["kind"] == "dataset"
+    }
+    assert answered == named
+
+    # every paper that models, cards and datasets name: one Hub page request, and
+    # in exactly one arXiv batch
+    papers = {
+        canonical_arxiv_id(i)
+        for table in ("models", "cards", "datasets")
+        for ids in column(result, table, "arxiv_ids")
+        for i in ids
+    } - {None}
+    assert papers
+    hub_pages = paths(graph_hub, "/api/papers/")
+    assert set(hub_pages) == papers
+    assert set(hub_pages.values()) == {1}
+    batches = [
+        parse_qs(urlsplit(h.target).query)["id_list"][0].split(",")
+        for h in graph_arxiv.hits
+    ]
+    in_batches = Counter(canonical_arxiv_id(i) for batch in batches for i in batch)
+    assert set(in_batches) == papers
+    assert set(in_batches.values()) == {1}
+    assert all(len(b) <= 100 for b in batches)
+
+    # ancestors: one /api/models/{id} each, none of them a seed the listing held
+    ancestors = paths(graph_hub, "/api/models/")
+    assert set(ancestors.values()) <= {1}
+    assert not set(ancestors) & seeds
+    parents = set(column(result, "lineage", "parent"))
+    assert parents - seeds <= set(ancestors) | set(graph_hub.forest.redirects.values())
+
+    # the reference tables count what the crawl met
+    licences = set(column(result, "licenses", "license"))
+    assert licences == {m for m in column(result, "models", "license") if m} | {
+        d for d in column(result, "datasets", "license") if d
+    }
+    assert paths(graph_hub, "/api/tasks") == Counter({"": 1})
+
+
+@deferred_f_from_coro_f
+async def test_switches_turn_parts_off(
+    graph_hub: Any, graph_arxiv: Any, tmp_path: Path
+) -> None:
+    graph_hub.clear_log()
+    graph_arxiv.clear_log()
+    settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
+    result = await crawl(
+        HubGraphSpider,
+        settings,
+        limit="40",
+        cards="false",
+        lineage="false",
+        arxiv="false",
+        reference="false",
+    )
+    assert result.stats["finish_reason"] == "finished"
+    assert result.table("cards") is None
+    assert result.table("lineage") is None
+    assert result.table("arxiv_papers") is None
+    assert result.table("tasks") is None
+    assert not graph_arxiv.hits
+    assert not cards_asked(graph_hub)
+    assert result.table("datasets") is not None
+    assert set(result.manifest()["integrity"]["by_follow"]) == {"dataset", "paper"}
+
+
+def test_integrity_counts_what_no_row_answers(
+    graph_hub: Any, graph_arxiv: Any, tmp_path: Path
+) -> None:
+    """A run folder with answers taken away: each is a dangling reference."""
+    settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
+    env = subprocess_env(graph_hub, graph_arxiv, tmp_path)
+    folder = run_hub(env, tmp_path, ["-a", "limit=60"])
+    crawler = get_crawler(HubGraphSpider, settings)
+    spider = HubGraphSpider.from_crawler(crawler, limit="60")
+    assert spider.integrity(folder)["dangling"] == 0
+    run = RunFolder(folder, PartOptions())
+    datasets = pq.read_table(next((folder / "datasets").glob("part-*")))
+    gone = datasets.column("id").to_pylist()[:2]
+    for repo_id in gone:
+        run.drop_rows("datasets", "id", repo_id)
+    report = spider.integrity(folder)
+    assert report["dangling"] == len(gone)
+    assert report["by_follow"]["dataset"] == len(gone)
+    assert set(report["examples"]) == set(gone)
+
+
+def test_bad_arguments_are_one_line_errors() -> None:
+    from hfcrawl.spiders.hub import HubArguments
+
+    with pytest.raises(ArgumentError, match="cards"):
+        HubArguments.parse({"cards": "maybe"})
+    with pytest.raises(ArgumentError, match="latest"):
+        HubArguments.parse({"latest": "10"})
+
+
+# --- kill -9 and resume: real `scrapy crawl hub` processes with a JOBDIR -----------
+@pytest.fixture(scope="module")
+def slow_hub(start_module_hub: Any) -> Any:
+    from fakehub.faults import Latency
+
+    return start_module_hub(
+        n_models=400, forest=3, n_datasets=80, latency=Latency(0.002, 0.02)
+    )
+
+
+@pytest.fixture(scope="module")
+def slow_arxiv(slow_hub: Any) -> Iterator[Any]:
+    from fakehub.arxiv import FakeArxiv
+
+    with FakeArxiv(ids=arxiv_ids_of(slow_hub.records), n_papers=20) as server:
+        yield server
+
+
+def subprocess_env(hub: Any, arxiv: Any, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
+    env["HFCRAWL_TEST_ARXIV"] = arxiv.url
+    return env
+
+
+def hub_command(tmp_path: Path, env: dict[str, str], extra: list[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "scrapy", "crawl", "hub", *extra,
+        "-s", f"ARXIV_ENDPOINT={env['HFCRAWL_TEST_ARXIV']}",
+        "-s", "HFCRAWL_ARXIV_BATCH=5",  # several batches
+        "-s", f"JOBDIR={tmp_path / 'job'}",
+        "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
+        "-s", "HFCRAWL_PART_ROWS=50",
+        "-s", "HFCRAWL_ROW_GROUP_ROWS=20",
+        "-s", "HFCRAWL_PAGE_SIZE=50",
+        "-s", "LOG_LEVEL=INFO",
+    ]  # fmt: skip
+
+
+def start_hub_crawl(env: dict[str, str], tmp_path: Path, extra: list[str]) -> Any:
+    log = (tmp_path / "crawl.log").open("ab")
+    command = hub_command(tmp_path, env, extra)
+    # the arXiv slot's delay: 0 on the fake (it is on loopback)
+    command += ["-s", 'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}']
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def run_hub(env: dict[str, str], tmp_path: Path, extra: list[str]) -> Path:
+    proc = start_hub_crawl(env, tmp_path, extra)
+    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    (folder,) = (tmp_path / "exports" / "hub").iterdir()
+    return folder
+
+
+KEYS = {
+    "models": ("id", "requested_id", "sha"),
+    "lineage_seeds": ("id",),
+    "lineage": ("child", "parent", "relation", "source", "depth", "parent_named"),
+    "cards": ("id", "requested_id", "revision", "text_length"),
+    "eval_results": ("model_id", "metric_type", "value"),
+    "datasets": ("id", "requested_id", "sha"),
+    "arxiv_papers": ("id", "version", "title"),
+    "hub_papers": ("id", "upvotes"),
+    "licenses": ("id", "models", "datasets"),
+    "languages": ("code", "models", "datasets"),
+    "tasks": ("id", "models", "datasets"),
+    "missed": ("kind", "id", "reason"),
+}
+
+
+def tables_of(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows as sorted tuples (crawl times left out); no row twice."""
+    out = {}
+    for table, columns in KEYS.items():
+        parts = sorted((folder / table).glob("part-*.parquet"))
+        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
+        rows = (
+            []
+            if data is None
+            else list(zip(*(data.column(c).to_pylist() for c in columns), strict=True))
+        )
+        assert len(rows) == len(set(rows)), f"{table}: a row written twice"
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference_run(
+    slow_hub: Any, slow_arxiv: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[tuple[Any, ...]]]:
+    tmp = tmp_path_factory.mktemp("hub-reference")
+    folder = run_hub(
+        subprocess_env(slow_hub, slow_arxiv, tmp), tmp, ["-a", "limit=300"]
+    )
+    return tables_of(folder)
+
+
+def rows_logged(tmp_path: Path, table: str) -> int:
+    import contextlib
+
+    root = tmp_path / "exports" / "hub"
+    done = sum(pq.read_metadata(p).num_rows for p in root.glob(f"*/{table}/part-*"))
+    for log in root.glob(f"*/jsonl/{table}/.part-*"):
+        with contextlib.suppress(FileNotFoundError):
+            done += log.read_bytes().count(b"\n")
+    return done
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stops",
+    [
+        [("lineage_seeds", 100)],  # mid-listing
+        [("cards", 40), ("lineage", 60)],  # cards and ancestors, twice
+        [("hub_papers", 3)],  # papers: the last follow-ups
+    ],
+    ids=["listing", "cards-then-ancestors", "papers"],
+)
+def test_killed_and_resumed_hub_crawl_ends_with_the_reference_rows(
+    slow_hub: Any,
+    slow_arxiv: Any,
+    reference_run: dict[str, list[tuple[Any, ...]]],
+    tmp_path: Path,
+    stops: list[tuple[str, int]],
+) -> None:
+    env = subprocess_env(slow_hub, slow_arxiv, tmp_path)
+    for table, rows in stops:
+        proc = start_hub_crawl(env, tmp_path, ["-a", "limit=300"])
+        deadline = time.monotonic() + 120
+        while rows_logged(tmp_path, table) < rows:
+            assert proc.poll() is None, "the crawl finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    folder = run_hub(env, tmp_path, ["-a", "limit=300"])
+    assert tables_of(folder) == reference_run
