@@ -10,9 +10,8 @@ missing or private dataset, 403 for a disabled one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import random
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from fakehub.repos import RepoCollection

@@ -29,9 +29,9 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from fakehub.arxiv import DATA, FakeArxiv
 from hfcrawl.args import ArgumentError
+from hfcrawl.bases.arxiv import ensure_arxiv_slot
 from hfcrawl.items import Paper
 from hfcrawl.parsers.arxiv import ArxivId, parse_arxiv_id, parse_feed, rejected_ids
-from hfcrawl.bases.arxiv import ensure_arxiv_slot
 from hfcrawl.spiders.arxiv import ArxivSpider
 from hfcrawl.spiders.models import ModelsSpider
 from tests.conftest import project_settings
