@@ -287,7 +287,7 @@ KEYS = {
     "lineage_seeds": ("id",),
     "lineage": ("child", "parent", "relation", "source", "depth", "parent_named"),
     "cards": ("id", "requested_id", "revision", "text_length"),
-    "eval_results": ("model_id", "metric_type", "value"),
+    "eval_results": ("model_id", "result_index", "metric_index", "metric_value"),
     "datasets": ("id", "requested_id", "sha"),
     "arxiv_papers": ("id", "version", "title"),
     "hub_papers": ("id", "upvotes"),
