@@ -284,8 +284,9 @@ class Missed:
     """What could not be collected, and why.
 
     ``reason`` is one of ``not_found``, ``unauthorized``, ``gated``, ``disabled``,
-    ``invalid`` or ``error``: a missing repository, a gated one and a failing
-    request stay distinguishable.
+    ``invalid`` or ``error`` (and ``no_croissant``: a dataset the Hub has no
+    Croissant of): a missing repository, a gated one and a failing request stay
+    distinguishable.
     """
 
     table: ClassVar[str] = "missed"
