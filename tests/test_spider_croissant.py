@@ -218,3 +218,35 @@ def test_croissant_is_a_boolean_argument() -> None:
     assert DatasetsSpider.parse_arguments({"ids": "a/b"}).croissant is False
     with pytest.raises(ArgumentError, match="croissant: expected true or false"):
         DatasetsSpider.parse_arguments({"croissant": "maybe"})
+
+
+@deferred_f_from_coro_f
+async def test_retry_missed_asks_again_for_the_croissant_that_failed(
+    start_hub: HubStarter, tmp_path: Path
+) -> None:
+    # three spoiled answers per dataset: the first run's 1 + 2 retries
+    hub = start_hub(n_models=10, n_datasets=12, faults=SpoiledCroissant(3))
+    settings = project_settings(hub, tmp_path)
+    settings.update(
+        RETRY_TIMES=2,
+        HFCRAWL_RETRY_BACKOFF_BASE=0.01,
+        HFCRAWL_RETRY_BACKOFF_MAX=0.01,
+        JOBDIR=str(tmp_path / "job"),
+    )
+    first = await crawl(DatasetsSpider, settings, croissant="true")
+    with_body = {i for i, reason in expected_reasons(hub).items() if reason is None}
+    failed = {
+        m["id"] for m in first.table("missed").to_pylist() if m["reason"] == "error"
+    }
+    assert failed == with_body
+    hub.clear_log()
+    again = await crawl(DatasetsSpider, settings, croissant="true", retry_missed="true")
+    assert again.run_dir == first.run_dir
+    # the failed ones only: the other answers (no_croissant, gated...) stay
+    assert sorted(croissant_paths(hub)) == sorted(
+        f"/api/datasets/{i}/croissant" for i in with_body
+    )
+    assert set(again.table("croissant").column("id").to_pylist()) == with_body
+    reasons = {m["reason"] for m in again.table("missed").to_pylist()}
+    assert reasons == {"no_croissant", "gated", "disabled"}
+    assert again.stats["hfcrawl/exit_code"] == 0
