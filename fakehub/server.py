@@ -509,6 +509,19 @@ class FakeHub:
             if was_enabled:
                 gc.enable()
 
+    # -- change ---------------------------------------------------------------
+    def modify(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Change models as a commit would: ``{id: {field: value}}`` merged into
+        their records; every cached order, match and body is dropped."""
+        with self._lock:
+            for repo_id, fields in changes.items():
+                self.records[self._by_id[repo_id]].update(fields)
+            self._orders.clear()
+            self._matching_cache.clear()
+            self._views.clear()
+            self._serialiser = _Serialiser()
+            self._cached_bytes = 0
+
     # -- failure injection ----------------------------------------------------
     @property
     def quota(self) -> Quota | None:

@@ -181,6 +181,53 @@ class Dataset:
     crawled_at: datetime | None = None
 
 
+@dataclass(slots=True, kw_only=True)
+class CroissantField:
+    """One ``cr:Field`` of a Croissant record set (sub-fields follow their parent)."""
+
+    record_set: str | None = None  # the record set's name (a config, on the Hub)
+    name: str | None = None  # as written: "config/column" on the Hub
+    data_types: list[str] = field(default_factory=list)  # "sc:Text", "sc:Boolean", ...
+    source: str | None = None  # the FileSet or FileObject it is read from (its @id)
+    column: str | None = None  # the source's ``extract.column``
+
+
+@dataclass(slots=True, kw_only=True)
+class CroissantFile:
+    """One entry of a Croissant ``distribution``: a FileObject or a FileSet."""
+
+    type: str | None = None  # "cr:FileObject" or "cr:FileSet"
+    id: str | None = None
+    name: str | None = None
+    content_url: str | None = None  # FileObject: where it is
+    encoding_format: str | None = None  # "git+https", "application/x-parquet"
+    includes: str | None = None  # FileSet: its glob, e.g. "SelfRC/*/*.parquet"
+    contained_in: str | None = None  # FileSet: the @id of the FileObject holding it
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Croissant:
+    """A dataset's Croissant JSON-LD (``/api/datasets/{id}/croissant``): kept whole,
+    plus the fields a table query wants. ``record_sets`` is empty when the Hub has
+    no Parquet conversion of the dataset."""
+
+    table: ClassVar[str] = "croissant"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str = field(metadata=_REPO_ID)  # the dataset asked for
+    jsonld: str | None = None  # the body, as served
+    conforms_to: str | None = None  # "http://mlcommons.org/croissant/1.1"
+    name: str | None = None
+    licenses: list[str] = field(default_factory=list)  # URLs (or names) as given
+    cite_as: str | None = None  # ``citeAs``, else schema.org ``citation``
+    url: str | None = None
+    record_sets: list[str] = field(default_factory=list)
+    fields: list[CroissantField] = field(default_factory=list)
+    distribution: list[CroissantFile] = field(default_factory=list)
+    crawled_at: datetime | None = None
+
+
 @row
 @dataclass(slots=True, kw_only=True)
 class Space:
@@ -239,7 +286,8 @@ class Missed:
     ``reason`` is one of ``not_found``, ``unauthorized``, ``gated``, ``disabled``,
     ``invalid`` or ``error``: a missing repository, a gated one and a failing
     request stay distinguishable. (Follow-up crawls add their own: ``renamed``,
-    ``cycle``, ``no_card``, ...)
+    ``cycle``, ``no_card``, ``no_croissant`` (a dataset the Hub has no Croissant
+    of), ...)
     """
 
     table: ClassVar[str] = "missed"

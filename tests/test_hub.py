@@ -114,7 +114,7 @@ async def test_every_entity_the_graph_names_is_fetched_once(
     manifest = result.manifest()
     assert manifest["integrity"]["dangling"] == 0
     assert set(manifest["integrity"]["by_follow"]) == {
-        "up", "card", "dataset", "arxiv", "paper"
+        "up", "card", "dataset", "croissant", "arxiv", "paper"
     }  # fmt: skip
 
     # seeds: the latest 150 by lastModified (as the Hub lists them), one card each
@@ -126,7 +126,13 @@ async def test_every_entity_the_graph_names_is_fetched_once(
     # every dataset a model row names: asked once, answered by a row or a Missed row
     named = {d for ds in column(result, "models", "datasets") for d in ds}
     assert named
-    datasets = paths(graph_hub, "/api/datasets/")
+    datasets = Counter(
+        {
+            k: v
+            for k, v in paths(graph_hub, "/api/datasets/").items()
+            if not k.endswith("/croissant")
+        }
+    )
     assert set(datasets) == named
     assert set(datasets.values()) == {1}
     missed = result.table("missed").to_pylist()
@@ -134,6 +140,16 @@ async def test_every_entity_the_graph_names_is_fetched_once(
         m["id"] for m in missed if m["kind"] == "dataset"
     }
     assert answered == named
+    # and every dataset row its Croissant, once
+    rows = set(column(result, "datasets", "id"))
+    assert rows
+    croissants = Counter(
+        p.removesuffix("/croissant")
+        for p in paths(graph_hub, "/api/datasets/")
+        if p.endswith("/croissant")
+    )
+    assert set(croissants) == rows
+    assert set(croissants.values()) == {1}
 
     # every paper that models, cards and datasets name: one Hub page request, and
     # in exactly one arXiv batch
@@ -195,7 +211,11 @@ async def test_switches_turn_parts_off(
     assert not graph_arxiv.hits
     assert not cards_asked(graph_hub)
     assert result.table("datasets") is not None
-    assert set(result.manifest()["integrity"]["by_follow"]) == {"dataset", "paper"}
+    assert set(result.manifest()["integrity"]["by_follow"]) == {
+        "dataset",
+        "croissant",
+        "paper",
+    }
 
 
 def test_integrity_counts_what_no_row_answers(
@@ -289,6 +309,7 @@ KEYS = {
     "cards": ("id", "requested_id", "revision", "text_length"),
     "eval_results": ("model_id", "result_index", "metric_index", "metric_value"),
     "datasets": ("id", "requested_id", "sha"),
+    "croissant": ("id", "conforms_to", "name"),
     "arxiv_papers": ("id", "version", "title"),
     "hub_papers": ("id", "upvotes"),
     "licenses": ("id", "models", "datasets"),

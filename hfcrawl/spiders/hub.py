@@ -23,6 +23,7 @@ from hfcrawl.bases.arxiv import KIND as ARXIV_KIND
 from hfcrawl.bases.arxiv import ArxivRequests
 from hfcrawl.bases.cards import KIND as CARD_KIND
 from hfcrawl.bases.cards import CardRequests
+from hfcrawl.bases.croissant import CroissantRequests
 from hfcrawl.bases.lineage import LineageArguments, LineageBase
 from hfcrawl.bases.papers import KIND as PAPER_KIND
 from hfcrawl.bases.papers import HubPaperRequests
@@ -31,6 +32,7 @@ from hfcrawl.bases.reference import ReferenceRequests
 from hfcrawl.frontier import Column, Follow
 from hfcrawl.hub import DATASET_EXPAND
 from hfcrawl.items import (
+    Croissant,
     Dataset,
     HubPaper,
     LineageSeed,
@@ -52,7 +54,15 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 DATASET_KIND = "dataset"
-SWITCHES = ("cards", "lineage", "datasets", "arxiv", "papers", "reference")
+SWITCHES = (
+    "cards",
+    "lineage",
+    "datasets",
+    "croissant",
+    "arxiv",
+    "papers",
+    "reference",
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class HubArguments(LineageArguments):
     cards: bool = True
     lineage: bool = True
     datasets: bool = True
+    croissant: bool = True
     arxiv: bool = True
     papers: bool = True
     reference: bool = True
@@ -106,12 +117,18 @@ def _answers(kind: str, *rows: Column) -> tuple[Column, ...]:
 
 
 class HubGraphSpider(
-    CardRequests, HubPaperRequests, ArxivRequests, ReferenceRequests, LineageBase
+    CardRequests,
+    CroissantRequests,
+    HubPaperRequests,
+    ArxivRequests,
+    ReferenceRequests,
+    LineageBase,
 ):
     """Arguments: those of ``models`` (sort defaults to lastModified), latest,
-    depth, and switches cards, lineage, datasets, arxiv, papers, reference (all
-    true). Tables: models, lineage_seeds, cards, eval_results, lineage, datasets,
-    arxiv_papers, hub_papers, licenses, languages, tasks, missed."""
+    depth, and switches cards, lineage, datasets, croissant, arxiv, papers,
+    reference (all true). Tables: models, lineage_seeds, cards, eval_results,
+    lineage, datasets, croissant, arxiv_papers, hub_papers, licenses, languages,
+    tasks, missed."""
 
     name = "hub"
     Arguments = HubArguments
@@ -149,6 +166,16 @@ class HubGraphSpider(
                     ),
                 )
             )
+        if opts.datasets and opts.croissant:
+            follows.append(
+                Follow(
+                    "croissant",
+                    references=(Column(Dataset.table, "id"),),
+                    answers=_answers(
+                        self.croissant_kind, Column(Croissant.table, "id")
+                    ),
+                )
+            )
         papers = tuple(
             Column(table, "arxiv_ids", key=canonical_arxiv_id)
             for table in (Model.table, ModelCard.table, Dataset.table)
@@ -178,6 +205,8 @@ class HubGraphSpider(
             return (self.card_request(ref, self.shas.get(ref)) for ref in refs)
         if follow == "dataset":
             return (self.dataset_request(ref) for ref in refs)
+        if follow == "croissant":
+            return (self.croissant_request(ref) for ref in refs)
         if follow == "arxiv":
             return self.arxiv_requests(parse_arxiv_id(ref) for ref in refs)
         if follow == "paper":
