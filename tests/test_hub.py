@@ -386,3 +386,83 @@ def test_killed_and_resumed_hub_crawl_ends_with_the_reference_rows(
         proc.wait(timeout=60)
     folder = run_hub(env, tmp_path, ["-a", "limit=300"])
     assert tables_of(folder) == reference_run
+
+
+# --- incremental refresh -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def changing_hub(start_module_hub: Any) -> Any:
+    """A hub of its own: the refresh test changes its models."""
+    return start_module_hub(n_models=300, forest=2, n_datasets=60)
+
+
+@pytest.fixture(scope="module")
+def changing_arxiv(changing_hub: Any) -> Iterator[Any]:
+    from fakehub.arxiv import FakeArxiv
+
+    with FakeArxiv(ids=arxiv_ids_of(changing_hub.records), n_papers=10) as server:
+        yield server
+
+
+def requests_made(hub: Any, arxiv: Any) -> int:
+    return len(hub.requests) + len(arxiv.hits)
+
+
+@deferred_f_from_coro_f
+async def test_refresh_after_one_percent_changed_is_a_full_crawl_for_far_less(
+    changing_hub: Any, changing_arxiv: Any, tmp_path: Path
+) -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    settings = hub_settings(changing_hub, changing_arxiv, tmp_path)
+    first = await crawl(HubGraphSpider, settings)
+    assert first.stats["finish_reason"] == "finished"
+
+    # 1% of the listed models get a new commit: sha, lastModified, counts
+    listed = sorted(set(column(first, "lineage_seeds", "id")))
+    changed = random.Random(7).sample(listed, max(1, len(listed) // 100))
+    changed.append("forest-e/merged-7b")  # a model in the middle of a family
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    changing_hub.modify(
+        {
+            repo_id: {
+                "sha": f"{k + 1:040x}",
+                "lastModified": later.isoformat(timespec="milliseconds")[:-6] + "Z",
+                "downloads": 10_000_000 + k,
+                "likes": 5_000 + k,
+            }
+            for k, repo_id in enumerate(changed)
+        }
+    )
+
+    changing_hub.clear_log()
+    changing_arxiv.clear_log()
+    refresh = await crawl(HubGraphSpider, settings, refresh_from=str(first.run_dir))
+    assert refresh.stats["finish_reason"] == "finished"
+    refresh_requests = requests_made(changing_hub, changing_arxiv)
+
+    changing_hub.clear_log()
+    changing_arxiv.clear_log()
+    fresh = await crawl(HubGraphSpider, settings)
+    full_requests = requests_made(changing_hub, changing_arxiv)
+
+    assert refresh.stats["hfcrawl/refresh/changed"] == len(changed)
+    assert tables_of(refresh.run_dir) == tables_of(fresh.run_dir)
+    assert refresh.manifest()["integrity"]["dangling"] == 0
+    # the changed models' cards were fetched again, at their new sha
+    cards = {r["id"]: r["revision"] for r in refresh.table("cards").to_pylist()}
+    assert {cards[m] for m in changed if m in cards} <= {
+        f"{k + 1:040x}" for k in range(len(changed))
+    }
+    print(f"refresh: {refresh_requests} requests, full crawl: {full_requests}")
+    assert refresh_requests <= 0.02 * full_requests
+
+
+def test_refresh_needs_a_hub_run_and_a_listing(tmp_path: Path) -> None:
+    from hfcrawl.spiders.hub import HubArguments
+
+    with pytest.raises(ArgumentError, match="refresh_from: no such run folder"):
+        HubArguments.parse({"refresh_from": str(tmp_path / "nowhere")})
+    (tmp_path / "manifest.json").write_text('{"spider": "models"}')
+    with pytest.raises(ArgumentError, match="refresh_from"):
+        HubArguments.parse({"refresh_from": str(tmp_path)})

@@ -13,7 +13,7 @@ crawl killed at any moment resumes to the rows of an uninterrupted one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
@@ -35,6 +35,7 @@ from hfcrawl.items import (
     Croissant,
     Dataset,
     HubPaper,
+    ItemBatch,
     LineageSeed,
     Missed,
     Model,
@@ -46,10 +47,13 @@ from hfcrawl.parsers.arxiv import canonical_arxiv_id, parse_arxiv_id
 from hfcrawl.parsers.datasets import decode_dataset, parse_dataset
 from hfcrawl.pipelines.rows import rows_of
 from hfcrawl.reference import ReferenceCounts
+from hfcrawl.refresh import EarlierRun, carried_rows
 from hfcrawl.runfolder import read_columns
 from hfcrawl.spiders.models import ModelsArguments
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Request
     from scrapy.http import Response
 
@@ -75,13 +79,29 @@ class HubArguments(LineageArguments):
     arxiv: bool = True
     papers: bool = True
     reference: bool = True
+    refresh_from: EarlierRun | None = None
 
     OWN: ClassVar[tuple[str, ...]] = (
         *ModelsArguments.OWN,
         "depth",
         "latest",
+        "refresh_from",
         *SWITCHES,
     )
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Self:
+        opts = super().parse(raw)
+        earlier = opts.refresh_from
+        if earlier is None:
+            return opts
+        if opts.targeted:
+            raise ArgumentError(
+                "refresh_from: refreshes a listing selection (search, author,"
+                " filter...); ids are simply crawled again"
+            )
+        # the models changed since the earlier run started, all of them
+        return replace(opts, since=earlier.started_at, sort="lastModified", limit=None)
 
     @classmethod
     def parse_own(cls, args: Mapping[str, str]) -> dict[str, Any]:
@@ -99,6 +119,9 @@ class HubArguments(LineageArguments):
             else None,
             "latest": positive_int("latest", args["latest"])
             if args.get("latest")
+            else None,
+            "refresh_from": EarlierRun.read("refresh_from", args["refresh_from"], "hub")
+            if args.get("refresh_from")
             else None,
         }
 
@@ -139,6 +162,7 @@ class HubGraphSpider(
         self.shas: dict[str, str] = {}
         self.counts = ReferenceCounts()
         self.reference_done = False
+        self.listed: set[str] = set()  # refresh: the models changed, as listed
 
     # --- what the graph follows -------------------------------------------------
     def follows(self) -> list[Follow]:
@@ -234,6 +258,14 @@ class HubGraphSpider(
             kind == TASKS_KIND
             for (kind,) in read_columns(folder / Missed.table, ("kind",))
         )
+        earlier = self.options.refresh_from
+        if earlier is not None:
+            # rows carried from the earlier run are older than its end
+            self.listed = {
+                i
+                for i, at in read_columns(folder / Model.table, ("id", "crawled_at"))
+                if isinstance(i, str) and at is not None and at > earlier.finished_at
+            }
         async for item in super().start():
             yield item
         if self.options.targeted and self.options.latest:
@@ -248,6 +280,24 @@ class HubGraphSpider(
         if not self.options.sort:
             params.append(("sort", "lastModified"))
         return params
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        earlier = self.options.refresh_from
+        carried = None
+        for item in super().parse_listing(response):
+            if earlier is not None and isinstance(item, ItemBatch):
+                self.listed.update(r.id for r in item.items if isinstance(r, Model))
+                if item.checkpoint and item.checkpoint["listing"]["next"] is None:
+                    # the last page: the listing is done once what is carried
+                    # is written too, so a kill in between carries again
+                    carried = ItemBatch([], checkpoint=item.checkpoint)
+                    item.checkpoint = None
+            yield item
+        if carried is not None and earlier is not None:
+            carried.items = list(carried_rows(earlier.folder, self.listed))
+            self.crawler.stats.set_value("hfcrawl/refresh/carried", len(carried.items))
+            self.crawler.stats.set_value("hfcrawl/refresh/changed", len(self.listed))
+            yield carried
 
     def rows_written(self, item: Any) -> None:
         rows = rows_of(item)
