@@ -44,18 +44,7 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
 from fakehub import FakeHub
-from fakehub.arxiv import FakeArxiv
-
-
-def arxiv_ids(hub: FakeHub) -> list[str]:
-    return sorted(
-        {
-            t[len("arxiv:") :]
-            for r in hub.records
-            for t in r.get("tags") or ()
-            if isinstance(t, str) and t.startswith("arxiv:")
-        }
-    )
+from fakehub.arxiv import FakeArxiv, named_arxiv_ids
 
 
 def run_hub(
@@ -198,7 +187,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     with (
         FakeHub(n_models=n + 500, forest=2, n_datasets=200) as hub,
-        FakeArxiv(ids=arxiv_ids(hub), n_papers=20) as arxiv,
+        FakeArxiv(ids=named_arxiv_ids(hub.records), n_papers=20) as arxiv,
         tempfile.TemporaryDirectory() as tmp,
     ):
         work = Path(tmp)

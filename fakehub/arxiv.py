@@ -25,6 +25,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -330,3 +331,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log is FakeArxiv.hits
+
+
+def named_arxiv_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The arXiv ids the ``arxiv:`` tags of Hub records name, sorted."""
+    return sorted(
+        {
+            t[len("arxiv:") :]
+            for r in records
+            for t in r.get("tags") or ()
+            if isinstance(t, str) and t.startswith("arxiv:")
+        }
+    )

@@ -27,7 +27,7 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from fakehub.arxiv import DATA, FakeArxiv
+from fakehub.arxiv import DATA, FakeArxiv, named_arxiv_ids
 from hfcrawl.args import ArgumentError
 from hfcrawl.bases.arxiv import ensure_arxiv_slot
 from hfcrawl.items import Paper
@@ -46,14 +46,7 @@ def body(name: str) -> bytes:
 
 
 def model_arxiv_ids(hub: Any) -> list[str]:
-    return sorted(
-        {
-            t[len("arxiv:") :]
-            for r in hub.records
-            for t in r.get("tags") or ()
-            if isinstance(t, str) and t.startswith("arxiv:")
-        }
-    )
+    return named_arxiv_ids(hub.records)
 
 
 @pytest.fixture(scope="module")

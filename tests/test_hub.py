@@ -10,18 +10,12 @@ uninterrupted one.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
@@ -31,21 +25,20 @@ from hfcrawl.args import ArgumentError
 from hfcrawl.parsers.arxiv import canonical_arxiv_id
 from hfcrawl.runfolder import PartOptions, RunFolder
 from hfcrawl.spiders.hub import HubGraphSpider
+from tests import crawlproc
 from tests.conftest import project_settings
 from tests.crawl import crawl
+from tests.crawlproc import kill_when, rows_logged, rows_of, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def arxiv_ids_of(records: list[dict[str, Any]]) -> list[str]:
-    return sorted(
-        {
-            t[len("arxiv:") :]
-            for r in records
-            for t in r.get("tags") or ()
-            if isinstance(t, str) and t.startswith("arxiv:")
-        }
-    )
+def arxiv_for(hub: Any, n_papers: int) -> Iterator[Any]:
+    """A fake arXiv knowing the papers ``hub``'s models name, and ``n_papers`` more."""
+    from fakehub.arxiv import FakeArxiv, named_arxiv_ids
+
+    with FakeArxiv(ids=named_arxiv_ids(hub.records), n_papers=n_papers) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +48,7 @@ def graph_hub(start_module_hub: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def graph_arxiv(graph_hub: Any) -> Iterator[Any]:
-    from fakehub.arxiv import FakeArxiv
-
-    with FakeArxiv(ids=arxiv_ids_of(graph_hub.records), n_papers=50) as server:
-        yield server
+    yield from arxiv_for(graph_hub, 50)
 
 
 def hub_settings(hub: Any, arxiv: Any, tmp_path: Path) -> dict[str, Any]:
@@ -223,8 +213,7 @@ def test_integrity_counts_what_no_row_answers(
 ) -> None:
     """A run folder with answers taken away: each is a dangling reference."""
     settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
-    env = subprocess_env(graph_hub, graph_arxiv, tmp_path)
-    folder = run_hub(env, tmp_path, ["-a", "limit=60"])
+    folder = run_hub(graph_hub, graph_arxiv, tmp_path, ["-a", "limit=60"])
     crawler = get_crawler(HubGraphSpider, settings)
     spider = HubGraphSpider.from_crawler(crawler, limit="60")
     assert spider.integrity(folder)["dangling"] == 0
@@ -260,23 +249,15 @@ def slow_hub(start_module_hub: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def slow_arxiv(slow_hub: Any) -> Iterator[Any]:
-    from fakehub.arxiv import FakeArxiv
-
-    with FakeArxiv(ids=arxiv_ids_of(slow_hub.records), n_papers=20) as server:
-        yield server
+    yield from arxiv_for(slow_hub, 20)
 
 
-def subprocess_env(hub: Any, arxiv: Any, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    env["HFCRAWL_TEST_ARXIV"] = arxiv.url
-    return env
-
-
-def hub_command(tmp_path: Path, env: dict[str, str], extra: list[str]) -> list[str]:
-    return [
-        sys.executable, "-m", "scrapy", "crawl", "hub", *extra,
-        "-s", f"ARXIV_ENDPOINT={env['HFCRAWL_TEST_ARXIV']}",
+def hub_command(tmp_path: Path, arxiv: Any, extra: list[str]) -> list[str]:
+    return scrapy_crawl(
+        "hub", *extra,
+        "-s", f"ARXIV_ENDPOINT={arxiv.url}",
+        # the arXiv slot's delay: 0 on the fake (it is on loopback)
+        "-s", 'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}',
         "-s", "HFCRAWL_ARXIV_BATCH=5",  # several batches
         "-s", f"JOBDIR={tmp_path / 'job'}",
         "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
@@ -284,20 +265,15 @@ def hub_command(tmp_path: Path, env: dict[str, str], extra: list[str]) -> list[s
         "-s", "HFCRAWL_ROW_GROUP_ROWS=20",
         "-s", "HFCRAWL_PAGE_SIZE=50",
         "-s", "LOG_LEVEL=INFO",
-    ]  # fmt: skip
+    )  # fmt: skip
 
 
-def start_hub_crawl(env: dict[str, str], tmp_path: Path, extra: list[str]) -> Any:
-    log = (tmp_path / "crawl.log").open("ab")
-    command = hub_command(tmp_path, env, extra)
-    # the arXiv slot's delay: 0 on the fake (it is on loopback)
-    command += ["-s", 'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}']
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+def start_hub_crawl(hub: Any, arxiv: Any, tmp_path: Path, extra: list[str]) -> Any:
+    return crawlproc.start(hub_command(tmp_path, arxiv, extra), hub, tmp_path)
 
 
-def run_hub(env: dict[str, str], tmp_path: Path, extra: list[str]) -> Path:
-    proc = start_hub_crawl(env, tmp_path, extra)
-    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+def run_hub(hub: Any, arxiv: Any, tmp_path: Path, extra: list[str]) -> Path:
+    crawlproc.finish(start_hub_crawl(hub, arxiv, tmp_path, extra), tmp_path)
     (folder,) = (tmp_path / "exports" / "hub").iterdir()
     return folder
 
@@ -321,17 +297,9 @@ KEYS = {
 
 def tables_of(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows as sorted tuples (crawl times left out); no row twice."""
-    out = {}
-    for table, columns in KEYS.items():
-        parts = sorted((folder / table).glob("part-*.parquet"))
-        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
-        rows = (
-            []
-            if data is None
-            else list(zip(*(data.column(c).to_pylist() for c in columns), strict=True))
-        )
+    out = rows_of(folder, KEYS)
+    for table, rows in out.items():
         assert len(rows) == len(set(rows)), f"{table}: a row written twice"
-        out[table] = sorted(rows, key=repr)
     return out
 
 
@@ -340,21 +308,7 @@ def reference_run(
     slow_hub: Any, slow_arxiv: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, list[tuple[Any, ...]]]:
     tmp = tmp_path_factory.mktemp("hub-reference")
-    folder = run_hub(
-        subprocess_env(slow_hub, slow_arxiv, tmp), tmp, ["-a", "limit=300"]
-    )
-    return tables_of(folder)
-
-
-def rows_logged(tmp_path: Path, table: str) -> int:
-    import contextlib
-
-    root = tmp_path / "exports" / "hub"
-    done = sum(pq.read_metadata(p).num_rows for p in root.glob(f"*/{table}/part-*"))
-    for log in root.glob(f"*/jsonl/{table}/.part-*"):
-        with contextlib.suppress(FileNotFoundError):
-            done += log.read_bytes().count(b"\n")
-    return done
+    return tables_of(run_hub(slow_hub, slow_arxiv, tmp, ["-a", "limit=300"]))
 
 
 @pytest.mark.slow
@@ -374,17 +328,11 @@ def test_killed_and_resumed_hub_crawl_ends_with_the_reference_rows(
     tmp_path: Path,
     stops: list[tuple[str, int]],
 ) -> None:
-    env = subprocess_env(slow_hub, slow_arxiv, tmp_path)
+    exports = tmp_path / "exports" / "hub"
     for table, rows in stops:
-        proc = start_hub_crawl(env, tmp_path, ["-a", "limit=300"])
-        deadline = time.monotonic() + 120
-        while rows_logged(tmp_path, table) < rows:
-            assert proc.poll() is None, "the crawl finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-    folder = run_hub(env, tmp_path, ["-a", "limit=300"])
+        proc = start_hub_crawl(slow_hub, slow_arxiv, tmp_path, ["-a", "limit=300"])
+        kill_when(proc, lambda t=table, n=rows: rows_logged(exports, t) >= n)
+    folder = run_hub(slow_hub, slow_arxiv, tmp_path, ["-a", "limit=300"])
     assert tables_of(folder) == reference_run
 
 
@@ -397,10 +345,7 @@ def changing_hub(start_module_hub: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def changing_arxiv(changing_hub: Any) -> Iterator[Any]:
-    from fakehub.arxiv import FakeArxiv
-
-    with FakeArxiv(ids=arxiv_ids_of(changing_hub.records), n_papers=10) as server:
-        yield server
+    yield from arxiv_for(changing_hub, 10)
 
 
 def requests_made(hub: Any, arxiv: Any) -> int:

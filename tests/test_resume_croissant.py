@@ -9,22 +9,17 @@ sessions wrote and never got an answer for) and targeted (``ids_file``). Real
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import crawlproc
+from tests.crawlproc import kill_when, rows_logged, rows_of, scrapy_crawl
+
 DATASETS = 300
 
 pytestmark = pytest.mark.slow
@@ -50,7 +45,7 @@ def ids_file(slow_hub: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def command(tmp_path: Path, selection: list[str]) -> list[str]:
     return [
-        sys.executable, "-m", "scrapy", "crawl", "datasets",
+        *scrapy_crawl("datasets"),
         "-a", "croissant=true", *selection,
         "-s", f"JOBDIR={tmp_path / 'job'}",
         "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
@@ -62,71 +57,36 @@ def command(tmp_path: Path, selection: list[str]) -> list[str]:
 
 
 def start(hub: Any, tmp_path: Path, selection: list[str]) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    log = (tmp_path / "crawl.log").open("ab")
-    return subprocess.Popen(
-        command(tmp_path, selection), cwd=ROOT, env=env, stdout=log, stderr=log
-    )
+    return crawlproc.start(command(tmp_path, selection), hub, tmp_path)
 
 
 def croissant_logged(tmp_path: Path) -> int:
-    root = tmp_path / "exports" / "datasets"
-    done = sum(
-        pq.read_metadata(p).num_rows for p in root.glob("*/croissant/part-*.parquet")
-    )
-    for log in root.glob("*/jsonl/croissant/.part-*"):
-        with contextlib.suppress(FileNotFoundError):  # committed meanwhile
-            done += log.read_bytes().count(b"\n")
-    return done
-
-
-def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 120
-    while not ready():
-        if proc.poll() is not None:
-            pytest.fail("the crawl finished before the point it was to be killed at")
-        if time.monotonic() > deadline:
-            pytest.fail("the crawl never reached the point to kill it at")
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    return rows_logged(tmp_path / "exports" / "datasets", "croissant")
 
 
 def finish(hub: Any, tmp_path: Path, selection: list[str]) -> None:
-    proc = start(hub, tmp_path, selection)
-    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
-
-
-def table(folder: Path, name: str) -> pa.Table | None:
-    parts = sorted((folder / name).iterdir()) if (folder / name).is_dir() else []
-    for part in parts:
-        assert part.name.startswith("part-"), f"unfinished file left: {part}"
-    return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else None
+    crawlproc.finish(start(hub, tmp_path, selection), tmp_path)
 
 
 def collected(tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row's identity, per table (duplicates kept, to be caught)."""
     (folder,) = (tmp_path / "exports" / "datasets").iterdir()  # one run folder
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    columns = {
-        "datasets": ("id", "sha"),
-        "croissant": ("id", "jsonld", "record_sets"),
-        "missed": ("kind", "id", "reason"),
-    }
-    for name, names in columns.items():
-        data = table(folder, name)
-        rows = (
-            []
-            if data is None
-            else list(zip(*(data.column(c).to_pylist() for c in names), strict=True))
-        )
-        if name == "croissant":  # the body's digest stands for it
-            rows = [
-                (i, hashlib.sha256(j.encode()).hexdigest(), tuple(r))
-                for i, j, r in rows
-            ]
-        out[name] = sorted(rows, key=repr)
+    out = rows_of(
+        folder,
+        {
+            "datasets": ("id", "sha"),
+            "croissant": ("id", "jsonld", "record_sets"),
+            "missed": ("kind", "id", "reason"),
+        },
+    )
+    # the body's digest stands for it
+    out["croissant"] = sorted(
+        (
+            (i, hashlib.sha256(j.encode()).hexdigest(), tuple(r))
+            for i, j, r in out["croissant"]
+        ),
+        key=repr,
+    )
     return out
 
 

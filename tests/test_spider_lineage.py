@@ -19,8 +19,10 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from hfcrawl.args import ArgumentError
 from hfcrawl.parsers.lineage import ParentGraph
 from hfcrawl.spiders.lineage import LineageSpider
+from tests import crawlproc
 from tests.conftest import project_settings
 from tests.crawl import crawl
+from tests.crawlproc import kill_when, rows_logged, rows_of, scrapy_crawl
 
 CHAIN_LEAF = "forest-h/merged-7b-sft-GGUF-imat"
 
@@ -284,8 +286,6 @@ def test_a_cycle_reads_the_same_whichever_edge_closes_it() -> None:
 
 # --- kill -9 and resume: real `scrapy crawl lineage` processes with a JOBDIR -------
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def slow_forest() -> Iterator[Any]:
@@ -307,18 +307,11 @@ SEEDS = {
 
 
 def start_crawl(hub: Any, tmp_path: Path, direction: str) -> Any:
-    import os
-    import subprocess
-    import sys
-
     seeds = tmp_path / "seeds.txt"
     if not seeds.exists():
         seeds.write_text("\n".join(SEEDS[direction](hub.forest)) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    log = (tmp_path / "crawl.log").open("ab")
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "lineage",
+    command = scrapy_crawl(
+        "lineage",
         "-a", f"ids_file={seeds}", "-a", f"direction={direction}",
         "-s", f"JOBDIR={tmp_path / 'job'}",
         "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
@@ -326,56 +319,31 @@ def start_crawl(hub: Any, tmp_path: Path, direction: str) -> Any:
         "-s", "HFCRAWL_ROW_GROUP_ROWS=20",
         "-s", "HFCRAWL_PAGE_SIZE=3",  # children listings of several pages
         "-s", "LOG_LEVEL=INFO",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-
-
-def rows_logged(tmp_path: Path, table: str) -> int:
-    """Rows of ``table`` written so far: complete parts, and the part being written."""
-    import contextlib
-
-    import pyarrow.parquet as pq
-
-    root = tmp_path / "exports" / "lineage"
-    done = sum(pq.read_metadata(p).num_rows for p in root.glob(f"*/{table}/part-*"))
-    for log in root.glob(f"*/jsonl/{table}/.part-*"):
-        with contextlib.suppress(FileNotFoundError):
-            done += log.read_bytes().count(b"\n")
-    return done
+    )  # fmt: skip
+    return crawlproc.start(command, hub, tmp_path)
 
 
 def finish(hub: Any, tmp_path: Path, direction: str) -> dict[str, Any]:
-    proc = start_crawl(hub, tmp_path, direction)
-    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    crawlproc.finish(start_crawl(hub, tmp_path, direction), tmp_path)
     return collected(tmp_path)
 
 
 def collected(tmp_path: Path) -> dict[str, Any]:
     """Every table's rows, as comparable tuples (crawl times left out)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     (folder,) = (tmp_path / "exports" / "lineage").iterdir()
-    keys = {
-        "lineage": ("child", "parent", "relation", "source", "depth", "direction"),
-        "lineage_seeds": ("id",),
-        "lineage_children": ("model", "relation", "depth", "children"),
-        "models": ("id", "requested_id"),
-        "missed": ("kind", "id", "reason"),
-    }
-    out: dict[str, Any] = {}
-    for table, columns in keys.items():
-        parts = sorted((folder / table).glob("*")) if (folder / table).exists() else []
-        assert all(p.name.startswith("part-") for p in parts), parts
-        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
-        rows = (
-            []
-            if data is None
-            else list(zip(*(data.column(c).to_pylist() for c in columns), strict=True))
-        )
-        assert len(rows) == len(set(rows)), f"{table}: a row written twice"
-        out[table] = set(rows)
-    return out
+    rows = rows_of(
+        folder,
+        {
+            "lineage": ("child", "parent", "relation", "source", "depth", "direction"),
+            "lineage_seeds": ("id",),
+            "lineage_children": ("model", "relation", "depth", "children"),
+            "models": ("id", "requested_id"),
+            "missed": ("kind", "id", "reason"),
+        },
+    )
+    for table, found in rows.items():
+        assert len(found) == len(set(found)), f"{table}: a row written twice"
+    return {table: set(found) for table, found in rows.items()}
 
 
 @pytest.fixture(scope="module")
@@ -424,18 +392,10 @@ def test_killed_and_resumed_crawl_ends_with_the_same_rows(
     direction: str,
     point: str,
 ) -> None:
-    import signal
-    import time
-
     table, rows = STOPS[point]
     proc = start_crawl(slow_forest, tmp_path, direction)
-    deadline = time.monotonic() + 120
-    while rows_logged(tmp_path, table) < rows:
-        assert proc.poll() is None, "the crawl finished before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    exports = tmp_path / "exports" / "lineage"
+    kill_when(proc, lambda: rows_logged(exports, table) >= rows)
     assert finish(slow_forest, tmp_path, direction) == reference[direction]
 
 
@@ -443,15 +403,9 @@ def test_killed_and_resumed_crawl_ends_with_the_same_rows(
 def test_both_directions_killed_twice_then_resumed(
     slow_forest: Any, reference: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    import signal
-    import time
-
     # mid-way up, then mid-way down (children listings of several pages)
+    exports = tmp_path / "exports" / "lineage"
     for table, rows in (("lineage", 40), ("lineage_children", 250)):
         proc = start_crawl(slow_forest, tmp_path, "both")
-        while rows_logged(tmp_path, table) < rows:
-            assert proc.poll() is None
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        kill_when(proc, lambda t=table, n=rows: rows_logged(exports, t) >= n)
     assert finish(slow_forest, tmp_path, "both") == reference["both"]

@@ -154,18 +154,29 @@ class ArxivRequests(HubSpider):
                 continue
             rows.append(paper)
         rows.extend(
-            Missed(
-                kind=KIND,
-                id=a.id,
-                url=response.url,
-                status=response.status,
-                reason="not_found",
-                detail=f"arXiv has no paper {a.query}",
-                crawled_at=now,
-            )
+            self._missed(response, a, "not_found", f"arXiv has no paper {a.query}")
             for a in wanted.values()
         )
         yield ItemBatch(rows)
+
+    def _missed(
+        self,
+        response: Response,
+        paper: ArxivId,
+        reason: str,
+        detail: str,
+        attempts: int | None = None,
+    ) -> Missed:
+        return Missed(
+            kind=KIND,
+            id=paper.id,
+            url=response.url,
+            status=response.status,
+            reason=reason,
+            detail=detail[:500],
+            attempts=attempts,
+            crawled_at=self.now(),
+        )
 
     def _refused(
         self, response: Response, batch: list[ArxivId], errors: list[str]
@@ -178,20 +189,7 @@ class ArxivRequests(HubSpider):
             bad = batch
         if bad:
             detail = "; ".join(errors)[:500] or "refused by arXiv (400)"
-            yield ItemBatch(
-                [
-                    Missed(
-                        kind=KIND,
-                        id=a.id,
-                        url=response.url,
-                        status=response.status,
-                        reason="invalid",
-                        detail=detail,
-                        crawled_at=self.now(),
-                    )
-                    for a in bad
-                ]
-            )
+            yield ItemBatch([self._missed(response, a, "invalid", detail) for a in bad])
             rest = [a for a in batch if a not in bad]
             if rest:
                 yield self.batch_request(rest)
@@ -210,20 +208,9 @@ class ArxivRequests(HubSpider):
             return
         assert response.request is not None
         attempts = response.request.meta.get("retry_times", 0) + 1
+        detail = f"undecodable feed: {problem}"
         yield ItemBatch(
-            [
-                Missed(
-                    kind=KIND,
-                    id=a.id,
-                    url=response.url,
-                    status=response.status,
-                    reason="error",
-                    detail=f"undecodable feed: {problem}"[:500],
-                    attempts=attempts,
-                    crawled_at=self.now(),
-                )
-                for a in batch
-            ]
+            [self._missed(response, a, "error", detail, attempts) for a in batch]
         )
 
     def batch_failed(self, failure: Failure) -> Iterator[Any]:
