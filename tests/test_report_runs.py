@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def scrapy_crawl(
-    hub_url: str, exports: Path, spider: str, run_id: str, *args: str
+    hub_url: str,
+    exports: Path,
+    spider: str,
+    run_id: str,
+    *args: str,
+    settings: tuple[str, ...] = (),
 ) -> Path:
     """``scrapy crawl <spider> -a ...`` against ``hub_url``; its run folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
@@ -30,6 +35,7 @@ def scrapy_crawl(
         "HFCRAWL_PROGRESS_INTERVAL=0",
         "HFCRAWL_SEND_TOKEN=False",
         "LOG_LEVEL=WARNING",
+        *settings,
     ):
         command += ["-s", setting]
     done = subprocess.run(
