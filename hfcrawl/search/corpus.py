@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from hfcrawl.cli import UsageError
 from hfcrawl.report.run import Run
 
-TEXT_CHARS = 20_000  # of a card's text indexed: the start says what a card is about
+TEXT_CHARS = 8_000  # of a card's text indexed: its start says what a card is about
 NAME_WEIGHT = 3
 TAG_WEIGHT = 2
 BATCH = 5_000

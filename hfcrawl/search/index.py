@@ -29,13 +29,13 @@ from hfcrawl.report.run import Run
 from hfcrawl.search.corpus import TABLES, Meta, documents
 
 INDEX_DIR = ".search"
-FORMAT = 1
+FORMAT = 2  # bumped whenever documents or vectoriser change: old indexes rebuild
 # Words with digits stay whole ("7b", "q4_k_m", "3.1" split at the dot).
 VECTORIZER: dict[str, Any] = {
     "lowercase": True,
     "token_pattern": r"(?u)\b\w+\b",
     "stop_words": "english",
-    "ngram_range": (1, 2),
+    "ngram_range": (1, 1),
     "sublinear_tf": True,
     "dtype": np.float32,
 }
