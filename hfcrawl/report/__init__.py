@@ -1,0 +1,1 @@
+"""``hfcrawl report``: one self-contained HTML report of a run folder."""

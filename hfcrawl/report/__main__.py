@@ -1,0 +1,5 @@
+import sys
+
+from hfcrawl.report.cli import main
+
+sys.exit(main())
