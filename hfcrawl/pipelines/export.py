@@ -91,6 +91,11 @@ class ExportPipeline:
     def close_spider(self) -> None:
         if self.folder is not None:
             self.folder.commit()
+            # tables a spider derives from the complete parts (activity's
+            # contributions), written before the manifest lists the tables
+            derive = getattr(self.crawler.spider, "derive_tables", None)
+            if derive is not None:
+                derive(self.folder)
 
     def spider_closed(self, reason: str) -> None:
         if self.folder is None:
