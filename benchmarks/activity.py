@@ -14,8 +14,9 @@ disabled one and an empty one among them):
    is no latency to adapt to), then on (the project's default).
 2. ``scrapy crawl activity -a limit=N``: the same repos selected by listing them
    (listing pages and ``models`` rows in the time).
-3. The ceiling: a bare Scrapy spider (Scrapy's default settings, bodies decoded
-   only to find the next page, nothing stored) fetching the same pages: what
+3. The ceiling: a bare Scrapy spider (Scrapy's default settings but for the
+   generator-return check, bodies decoded only to count rows and find the next
+   page, nothing stored) fetching the same pages: what
    Scrapy's own machinery allows per request on this machine.
 4. huggingface_hub: ``HfApi.list_repo_commits`` and ``get_repo_discussions``
    for every id in a ``ThreadPoolExecutor(8)``, pointed at the fake Hub; a call
@@ -132,6 +133,9 @@ def child_bare(ids_file: Path, url: str) -> None:
             "LOG_LEVEL": "WARNING",
             "HTTPERROR_ALLOW_ALL": True,
             "TELNETCONSOLE_ENABLED": False,
+            # as hfcrawl does: otherwise Scrapy parses the callback's source on
+            # every response (its cache misses on bound methods)
+            "WARN_ON_GENERATOR_RETURN_VALUE": False,
         }
 
         async def start(self) -> Any:
