@@ -341,3 +341,36 @@ async def test_gated_history_refused_is_missed_discussions_kept(
     numbers = {d["number"] for d in rows(result.table("discussions"))}
     assert numbers == {d["num"] for d in Activity.of(hub).discussions("model", GATED)}
     assert result.stats["hfcrawl/exit_code"] == 0
+
+
+@deferred_f_from_coro_f
+async def test_faults_on_every_page_lose_and_double_nothing(
+    start_hub: Any, tmp_path: Any
+) -> None:
+    from fakehub import FaultRates
+
+    rates = FaultRates(
+        rate_5xx=0.1,
+        rate_reset=0.05,
+        rate_truncated=0.05,
+        rate_bad_json=0.05,
+        max_failures_per_request=2,
+        seed=3,
+    )
+    hub = start_hub(n_models=120, n_datasets=5, n_spaces=5, faults=rates)
+    settings = project_settings(hub, tmp_path)
+    settings.update(HFCRAWL_RETRY_BACKOFF_BASE=0.01, HFCRAWL_RETRY_BACKOFF_MAX=0.05)
+    repos = [r["id"] for r in hub.records[:60] if not r.get("disabled")]
+    repos = [i for i in repos if not Activity.of(hub).empty("model", i)]
+    result = await crawl(ActivitySpider, settings, ids=",".join(repos))
+    assert hub.stats["fault.5xx"] > 0
+    assert hub.stats["fault.truncated"] + hub.stats["fault.bad_json"] > 0
+    commits = [(r["repo_id"], r["commit_id"]) for r in rows(result.table("commits"))]
+    assert len(commits) == len(set(commits))
+    assert set(commits) == expected_commits(hub, "model", repos)
+    numbers = [(d["repo_id"], d["number"]) for d in rows(result.table("discussions"))]
+    activity = Activity.of(hub)
+    assert sorted(numbers) == sorted(
+        (i, d["num"]) for i in repos for d in activity.discussions("model", i)
+    )
+    assert result.table("missed") is None
