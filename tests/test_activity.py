@@ -312,6 +312,14 @@ async def test_spaces_from_run(fake_hub: Any, settings: dict[str, Any]) -> None:
     commits = {(r["repo_id"], r["commit_id"]) for r in rows(result.table("commits"))}
     assert commits == expected_commits(fake_hub, "space", served)
     assert result.table("spaces") is None  # targeted: no repo records fetched
+    # each history is the one of the commit the earlier run's row describes
+    shas = {r["id"]: r["sha"] for r in rows(first.table("spaces"))}
+    revisions = {
+        r["repo_id"]: r["revision"]
+        for r in rows(result.table("activity_done"))
+        if r["stream"] == "commits"
+    }
+    assert revisions == {i: shas[i] for i in served}
     reasons = {m["reason"] for m in rows(result.table("missed"))}
     assert reasons == {"disabled"}
 
