@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 
+from fakehub import activity
 from fakehub.cards import Cards
 from fakehub.datasets import datasets
 from fakehub.exchange import (
@@ -714,6 +715,8 @@ class FakeHub:
         path = request.path
         if path == "/robots.txt":
             return HubResponse(200, ROBOTS, TEXT_TYPE)
+        if activity.serves(path):  # before the repo routes: /api/{type}s/{id}/...
+            return activity.answer(self, request)
         if path == "/api/models":
             return self.list_models(request)
         if path.startswith("/api/models/"):

@@ -632,3 +632,95 @@ class Task:
     models: int = 0  # models with this pipeline_tag
     datasets: int = 0  # datasets with it among their task_categories
     metadata: str | None = None  # the /api/tasks entry, JSON kept whole
+
+
+# --- development activity (``scrapy crawl activity``) ---------------------------------
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Commit:
+    """One commit of a repo's history, as ``/api/{type}s/{id}/commits/{rev}`` lists it."""
+
+    table: ClassVar[str] = "commits"
+    key: ClassVar[tuple[str, ...]] = ("repo_type", "repo_id", "commit_id")
+
+    repo_type: str = field(metadata=_REQUIRED)  # model, dataset or space
+    repo_id: str = field(metadata=_REPO_ID)  # the id the Hub answered under
+    commit_id: str = field(metadata=_REQUIRED)  # the git sha
+    title: str | None = None
+    date: datetime | None = None
+    authors: list[str] = field(default_factory=list)  # Hub user names
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Discussion:
+    """One discussion or pull request of a repo, as ``/api/{type}s/{id}/discussions``
+    lists it."""
+
+    table: ClassVar[str] = "discussions"
+    key: ClassVar[tuple[str, ...]] = ("repo_type", "repo_id", "number")
+
+    repo_type: str = field(metadata=_REQUIRED)
+    repo_id: str = field(metadata=_REPO_ID)
+    number: int = field(metadata=_REQUIRED)  # the Hub's ``num``
+    title: str | None = None
+    status: str | None = None  # open, closed, merged, draft
+    author: str | None = None  # None: a deleted user (the Hub sends no author)
+    is_pull_request: bool | None = None
+    created_at: datetime | None = None
+    num_comments: int | None = None  # when the Hub sends them
+    num_reaction_users: int | None = None
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class ActivityDone:
+    """One stream (``commits`` or ``discussions``) of one repo read to its last
+    page: written after that page's rows, so a resumed crawl knows which
+    histories are complete."""
+
+    table: ClassVar[str] = "activity_done"
+    key: ClassVar[tuple[str, ...]] = ("repo_type", "repo_id", "stream")
+
+    repo_type: str = field(metadata=_REQUIRED)
+    repo_id: str = field(metadata=_REPO_ID)  # as selected (asked for)
+    stream: str = field(metadata=_REQUIRED)  # commits or discussions
+    current_id: str | None = None  # the id the Hub answered under, after a rename
+    revision: str | None = None  # commits: the revision listed (a sha, or main)
+    pages: int | None = None
+    rows: int | None = None  # commits or discussions the pages held
+    crawled_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Contribution:
+    """An author's commits to one repo, derived from the run's ``commits`` table."""
+
+    table: ClassVar[str] = "contributions"
+    key: ClassVar[tuple[str, ...]] = ("author", "repo_type", "repo_id")
+
+    author: str = field(metadata=_REQUIRED)
+    repo_type: str = field(metadata=_REQUIRED)
+    repo_id: str = field(metadata=_REQUIRED)
+    commits: int = 0
+    first_commit_at: datetime | None = None
+    last_commit_at: datetime | None = None
+
+
+@row
+@dataclass(slots=True, kw_only=True)
+class Collaboration:
+    """Two authors who committed to the same repos (``network=true``): the
+    author-author projection of ``contributions``; ``author_a < author_b``."""
+
+    table: ClassVar[str] = "collaborations"
+    key: ClassVar[tuple[str, ...]] = ("author_a", "author_b")
+
+    author_a: str = field(metadata=_REQUIRED)
+    author_b: str = field(metadata=_REQUIRED)
+    repos: int = 0  # repos both committed to

@@ -93,7 +93,8 @@ class ExportPipeline:
             return
         self.folder.commit()
         # what a spider derives from the whole run (renames resolved, tables
-        # computed from others): on disk, after every row is
+        # computed from others, such as activity's contributions): on disk,
+        # after every row is, before the manifest lists the tables
         close_run = getattr(self.crawler.spider, "close_run", None)
         if close_run is not None:
             close_run(self.folder)
