@@ -34,92 +34,43 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import benchrun
 import fakehub_process
-
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
 
 
 def start_hub(models: int) -> tuple[subprocess.Popen[str], str]:
     return fakehub_process.start_hub("--models", str(models))
 
 
-def listed_ids(url: str, count: int) -> list[str]:
-    ids: list[str] = []
-    next_url: str | None = f"{url}/api/models?limit=1000"
-    while next_url and len(ids) < count:
-        with urllib.request.urlopen(next_url) as resp:
-            ids += [m["id"] for m in json.load(resp)]
-            link = resp.headers.get("Link")
-        next_url = link.split("<", 1)[1].split(">", 1)[0] if link else None
-    return ids[:count]
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if proc.returncode not in (0, 4):  # 4: some Missed rows of reason error
-        raise SystemExit(f"failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return time.perf_counter() - start, proc.stdout
-
-
 def run_hfcrawl(
     url: str, workdir: Path, name: str, arguments: list[str], throttle: bool
 ) -> dict[str, Any]:
-    exports = workdir / name
-    env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": ""}
-    cmd = [
-        PY, "-m", "scrapy", "crawl", "cards", *arguments,
-        "-s", f"HFCRAWL_EXPORT_DIR={exports}", "-s", "HFCRAWL_RUN_ID=bench",
-        "-s", "LOG_LEVEL=WARNING", "-s", f"AUTOTHROTTLE_ENABLED={throttle}",
-    ]  # fmt: skip
-    wall, _ = timed(cmd, env)
-    manifest = json.loads((exports / "cards" / "bench" / "manifest.json").read_text())
-    crawl = (
-        datetime.fromisoformat(manifest["finished_at"])
-        - datetime.fromisoformat(manifest["started_at"])
-    ).total_seconds()
-    tables = {t: v["rows"] for t, v in manifest["tables"].items()}
-    stats = manifest["stats"]
+    run = benchrun.hfcrawl(
+        url, workdir / name, "cards", arguments, [f"AUTOTHROTTLE_ENABLED={throttle}"]
+    )
+    tables, stats = run["tables"], run["manifest"]["stats"]
     answered = tables.get("cards", 0) + stats.get("hfcrawl/missed_kind/card", 0)
     return {
-        "wall": wall,
-        "crawl": crawl,
+        **run,
         "answered": answered,
         "cards": tables.get("cards", 0),
         "requests": stats.get("downloader/request_count", 0),
-        "tables": tables,
     }
 
 
 def run_hfhub(url: str, workdir: Path, ids_file: Path) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": url,
-        "HF_HOME": str(workdir / "hf-home"),
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
-    }
-    env.pop("HF_TOKEN", None)
-    wall, out = timed([PY, __file__, "--child-hfhub", str(ids_file)], env)
-    return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
+    env = benchrun.hfhub_env(url, workdir)
+    return benchrun.child(__file__, env, "--child-hfhub", str(ids_file))
 
 
 def run_bare(url: str, ids_file: Path) -> dict[str, Any]:
     env = {**os.environ, "HF_ENDPOINT": url}
-    wall, out = timed([PY, __file__, "--child-bare", str(ids_file), "--url", url], env)
-    return {"wall": wall, **json.loads(out.strip().splitlines()[-1])}
+    return benchrun.child(__file__, env, "--child-bare", str(ids_file), "--url", url)
 
 
 def child_bare(ids_file: Path, url: str) -> None:
@@ -213,7 +164,7 @@ def main() -> None:
     hub, url = start_hub(args.cards)
     workdir = Path(tempfile.mkdtemp(prefix="hfcrawl-bench-cards-"))
     try:
-        ids = listed_ids(url, args.cards)
+        ids = benchrun.listed_ids(url, args.cards)
         ids_file = workdir / "ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
         print(f"== {len(ids):,} model cards from the fake Hub at {url} ==")

@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-PY = sys.executable
+import benchrun
+
+sys.path.insert(0, str(benchrun.ROOT))  # the fake Hub, run in this process
 
 from fakehub import FakeHub
 from fakehub.arxiv import FakeArxiv, named_arxiv_ids
@@ -50,63 +49,24 @@ from fakehub.arxiv import FakeArxiv, named_arxiv_ids
 def run_hub(
     hub: FakeHub, arxiv: FakeArxiv, exports: Path, run_id: str, args: list[str]
 ) -> dict[str, Any]:
-    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": ""}
-    cmd = [
-        PY, "-m", "scrapy", "crawl", "hub", *args,
-        "-s", f"HFCRAWL_EXPORT_DIR={exports}", "-s", f"HFCRAWL_RUN_ID={run_id}",
-        "-s", f"ARXIV_ENDPOINT={arxiv.url}",
-        "-s", 'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}',
-        "-s", "LOG_LEVEL=WARNING",
-    ]  # fmt: skip
     before = len(hub.requests) + len(arxiv.hits)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode not in (0, 4):
-        raise SystemExit(f"hub failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    folder = exports / "hub" / run_id
-    manifest = json.loads((folder / "manifest.json").read_text())
-    crawl = (
-        datetime.fromisoformat(manifest["finished_at"])
-        - datetime.fromisoformat(manifest["started_at"])
-    ).total_seconds()
+    settings = [
+        f"ARXIV_ENDPOINT={arxiv.url}",
+        'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}',
+    ]
+    run = benchrun.hfcrawl(hub.url, exports, "hub", args, settings, run_id)
     return {
-        "folder": folder,
-        "wall": wall,
-        "crawl": crawl,
+        **run,
         "requests": len(hub.requests) + len(arxiv.hits) - before,
-        "tables": {t: v["rows"] for t, v in manifest["tables"].items()},
-        "dangling": manifest["integrity"]["dangling"],
+        "dangling": run["manifest"]["integrity"]["dangling"],
     }
 
 
 def run_mlentory(hub: FakeHub, n: int, workdir: Path) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": hub.url,
-        "HF_HOME": str(workdir / "hf-home"),
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
-    }
-    env.pop("HF_TOKEN", None)
     before = len(hub.requests)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [PY, __file__, "--child-mlentory", str(n)],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"mlentory failed: {proc.stderr[-2000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {**result, "wall": wall, "requests": len(hub.requests) - before}
+    env = benchrun.hfhub_env(hub.url, workdir)
+    result = benchrun.child(__file__, env, "--child-mlentory", str(n))
+    return {**result, "requests": len(hub.requests) - before}
 
 
 def child_mlentory(n: int) -> None:
