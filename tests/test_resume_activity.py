@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from fakehub.activity import COMMITS_PAGE
+from tests import crawlproc
+from tests.crawlproc import kill_when, rows_of, scrapy_crawl
 
-ROOT = Path(__file__).resolve().parents[1]
 REPOS = 120
 
 pytestmark = pytest.mark.slow
@@ -57,19 +53,16 @@ SELECTIONS = {
 
 
 def start(hub: Any, tmp_path: Path, mode: str, ids: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "activity", "-a", "network=true",
+    command = scrapy_crawl(
+        "activity", "-a", "network=true",
         *(a.format(ids_file=ids) for a in SELECTIONS[mode]),
         "-s", f"JOBDIR={tmp_path / 'job'}",
         "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
         "-s", "HFCRAWL_PART_ROWS=400",
         "-s", "HFCRAWL_ROW_GROUP_ROWS=100",
         "-s", "LOG_LEVEL=INFO",
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    log = (tmp_path / "crawl.log").open("ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    )  # fmt: skip
+    return crawlproc.start(command, hub, tmp_path)
 
 
 def written(
@@ -103,21 +96,8 @@ def mid_history(tmp_path: Path) -> bool:
     return any(n >= COMMITS_PAGE and r not in done for r, n in per_repo.items())
 
 
-def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 120
-    while not ready():
-        if proc.poll() is not None:
-            pytest.fail("the crawl finished before the point it was to be killed at")
-        if time.monotonic() > deadline:
-            pytest.fail("the crawl never reached the point to kill it at")
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-
-
 def finish(hub: Any, tmp_path: Path, mode: str, ids: Path) -> None:
-    proc = start(hub, tmp_path, mode, ids)
-    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    crawlproc.finish(start(hub, tmp_path, mode, ids), tmp_path)
 
 
 COLUMNS = {
@@ -134,18 +114,7 @@ COLUMNS = {
 def collected(tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row's identity per table, duplicates kept (to be caught)."""
     (folder,) = (tmp_path / "exports" / "activity").iterdir()
-    out = {}
-    for name, names in COLUMNS.items():
-        parts = sorted((folder / name).iterdir()) if (folder / name).is_dir() else []
-        assert all(p.name.startswith("part-") for p in parts), parts
-        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
-        found = (
-            list(zip(*(data.column(n).to_pylist() for n in names), strict=True))
-            if data is not None
-            else []
-        )
-        out[name] = sorted(found, key=repr)
-    return out
+    return rows_of(folder, COLUMNS)
 
 
 @pytest.fixture(scope="module")

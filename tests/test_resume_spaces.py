@@ -6,21 +6,16 @@ tests/test_resume.py."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import crawlproc
+from tests.crawlproc import kill_when, rows_logged, rows_of, scrapy_crawl
+
 SPACES = 1500
 
 pytestmark = pytest.mark.slow
@@ -48,8 +43,8 @@ SELECTIONS = {"listed": [], "ids": ["-a", "ids_file={ids_file}"]}
 
 
 def start(hub: Any, tmp_path: Path, mode: str, ids: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "spaces",
+    command = scrapy_crawl(
+        "spaces",
         *(a.format(ids_file=ids) for a in SELECTIONS[mode]),
         "-s", f"JOBDIR={tmp_path / 'job'}",
         "-s", f"HFCRAWL_EXPORT_DIR={tmp_path / 'exports'}",
@@ -57,43 +52,20 @@ def start(hub: Any, tmp_path: Path, mode: str, ids: Path) -> subprocess.Popen[by
         "-s", "HFCRAWL_PART_ROWS=300",
         "-s", "HFCRAWL_ROW_GROUP_ROWS=100",
         "-s", "LOG_LEVEL=INFO",
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    log = (tmp_path / "crawl.log").open("ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    )  # fmt: skip
+    return crawlproc.start(command, hub, tmp_path)
 
 
 def spaces_logged(tmp_path: Path) -> int:
-    root = tmp_path / "exports" / "spaces"
-    done = sum(
-        pq.read_metadata(p).num_rows for p in root.glob("*/spaces/part-*.parquet")
-    )
-    for log in root.glob("*/jsonl/spaces/.part-*"):
-        with contextlib.suppress(FileNotFoundError):  # committed meanwhile
-            done += log.read_bytes().count(b"\n")
-    return done
+    return rows_logged(tmp_path / "exports" / "spaces", "spaces")
 
 
 def parts_done(tmp_path: Path) -> int:
     return len(list((tmp_path / "exports" / "spaces").glob("*/spaces/part-*.parquet")))
 
 
-def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 120
-    while not ready():
-        if proc.poll() is not None:
-            pytest.fail("the crawl finished before the point it was to be killed at")
-        if time.monotonic() > deadline:
-            pytest.fail("the crawl never reached the point to kill it at")
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-
-
 def finish(hub: Any, tmp_path: Path, mode: str, ids: Path) -> None:
-    proc = start(hub, tmp_path, mode, ids)
-    assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    crawlproc.finish(start(hub, tmp_path, mode, ids), tmp_path)
 
 
 COLUMNS = {
@@ -105,18 +77,7 @@ COLUMNS = {
 
 def collected(tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     (folder,) = (tmp_path / "exports" / "spaces").iterdir()  # one run folder
-    out = {}
-    for name, names in COLUMNS.items():
-        parts = sorted((folder / name).iterdir()) if (folder / name).is_dir() else []
-        assert all(p.name.startswith("part-") for p in parts), parts
-        data = pa.concat_tables(pq.read_table(p) for p in parts) if parts else None
-        found = (
-            list(zip(*(data.column(n).to_pylist() for n in names), strict=True))
-            if data is not None
-            else []
-        )
-        out[name] = sorted(found, key=repr)
-    return out
+    return rows_of(folder, COLUMNS)
 
 
 @pytest.fixture(scope="module")
