@@ -34,9 +34,10 @@ logger = logging.getLogger(__name__)
 class SharedExportPipeline(ExportPipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.ext = shared(crawler)
+        self.ext = shared(crawler, join=False)  # built before the spider opens
 
     def new_folder(self) -> RunFolder:
+        self.ext.join()
         return RunFolder(
             run_dir(self.crawler), part_options(self.crawler), tag=self.ext.run.tag
         )

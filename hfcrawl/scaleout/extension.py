@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def shared(crawler: Crawler) -> ScaleOutExtension:
+def shared(crawler: Crawler, join: bool = True) -> ScaleOutExtension:
     ext = crawler.get_extension(ScaleOutExtension)
     if ext is None:
         raise RuntimeError("REDIS_URL is set but the ScaleOutExtension is not enabled")
+    if join:
+        ext.join()
     return ext
 
 
@@ -67,8 +69,7 @@ class ScaleOutExtension:
             part_options(crawler),
             ttl,
         )
-        self.run.redis.ping()
-        self.run.join()
+        self.run.redis.ping()  # fails the start at once when Redis is not there
         self.tracker = LeaseTracker(crawler, self.run)
         self.queue: Any = None  # scrapy-redis' FifoQueue, once the scheduler opens
         self.scheduler: Any = None
@@ -76,7 +77,6 @@ class ScaleOutExtension:
         self.closing = False
         self._next_beat = self._next_reap = 0.0
         self.loop = LoopingCall(self.tick)
-        self.loop.start(self.poll, now=False)
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
@@ -86,6 +86,15 @@ class ScaleOutExtension:
         if not enabled(crawler.settings):
             raise NotConfigured
         return cls(crawler)
+
+    def join(self) -> None:
+        """Join the run, as late as can be: when the spider opens (the first
+        component to need the tag asks), so that a slow start-up is not taken
+        for a dead worker."""
+        if self.run.tag:
+            return
+        self.run.join()
+        self.loop.start(self.poll, now=False)
 
     def spider_opened(self) -> None:
         self.opened = True
@@ -138,4 +147,6 @@ class ScaleOutExtension:
         """Stop the loop and leave the run; the workers still in it."""
         if self.loop.running:
             self.loop.stop()
+        if not self.run.tag:
+            return 0
         return self.run.leave(stats)

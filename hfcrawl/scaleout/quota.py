@@ -189,7 +189,7 @@ class SharedRateLimitMiddleware(HubRateLimitMiddleware):
 
         super().__init__(crawler)
         settings = crawler.settings
-        ext = shared(crawler)
+        ext = shared(crawler, join=False)  # the token is enough
         token = (
             hub_token(settings)
             if settings.getbool("HFCRAWL_SEND_TOKEN", True)
