@@ -6,8 +6,8 @@ and table. Run after every worker has exited, this:
 
 1. turns any write-ahead log left behind into its part (a worker killed and never
    started again; a shared run's live workers do this themselves);
-2. rewrites each table's runs of consecutive small parts (fewer than
-   ``--part-rows`` rows together) as one part ``part-m-NNNNN.parquet``, written
+2. rewrites each table's small parts, grouped in order up to ``--part-rows``
+   rows, as one part ``part-m-NNNNN.parquet``, written
    under a dotted name, renamed, then the parts it replaces deleted; a journal
    (``.merge-journal.json``) makes a merge stopped at any point finish, not
    double rows, when run again;
@@ -70,22 +70,21 @@ def _finish_journal(folder: Path) -> None:
 
 
 def _groups(parts: list[Path], part_rows: int) -> list[list[tuple[Path, int]]]:
-    """Runs of consecutive small parts that fit in one part together."""
+    """Small parts, in order, grouped to fit in one part each (a run's parts
+    have no order that means anything across workers: full ones stay put)."""
     groups: list[list[tuple[Path, int]]] = []
     current: list[tuple[Path, int]] = []
     total = 0
     for part in parts:
         rows = pq.read_metadata(part).num_rows
-        if rows >= part_rows or total + rows > part_rows:
-            if current:
-                groups.append(current)
+        if rows >= part_rows:
+            continue
+        if total + rows > part_rows:
+            groups.append(current)
             current, total = [], 0
-            if rows >= part_rows:  # a full part is left as it is
-                continue
         current.append((part, rows))
         total += rows
-    if current:
-        groups.append(current)
+    groups.append(current)
     return [g for g in groups if len(g) > 1]
 
 

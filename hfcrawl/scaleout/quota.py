@@ -55,9 +55,11 @@ local function sent() redis.call('HINCRBY', inf, token, 1) end
 local function answered()
   if redis.call('HINCRBY', inf, token, -1) < 0 then redis.call('HSET', inf, token, 0) end
 end
+-- 17 digits: a float read back is the float written (tostring keeps 14)
+local function num(value) return string.format('%.17g', value) end
 local function put(name, value)
   if value == nil then redis.call('HDEL', st, name)
-  else redis.call('HSET', st, name, tostring(value)) end
+  else redis.call('HSET', st, name, num(value)) end
 end
 local function save()
   put('quota', quota); put('window', window); put('reset_at', reset_at)
@@ -78,7 +80,7 @@ end
 
 if op == 'ask' then
   local reserve, margin = tonumber(ARGV[4]), tonumber(ARGV[5])
-  if now < paused then return tostring(paused - now) end
+  if now < paused then return num(paused - now) end
   if reset_at ~= 0 and now >= reset_at + margin then
     if window and window ~= 0 then
       local ended = 1 + math.floor((now - reset_at - margin) / window)
@@ -97,7 +99,7 @@ if op == 'ask' then
     return '-1'
   end
   if lowest - flying - lost > reserve then sent(); return '0' end
-  if reset_at ~= 0 then return tostring(math.max(reset_at + margin - now, tonumber(ARGV[6]))) end
+  if reset_at ~= 0 then return num(math.max(reset_at + margin - now, tonumber(ARGV[6]))) end
   return '-1'
 elseif op == 'answered' then
   -- ARGV: has_reading, r, t, ok, sent

@@ -259,7 +259,8 @@ class RedisRun:
         """Put a worker's leases back where the next pop takes them."""
         moved = 0
         leases, queue = self.key(f"leases:{tag}"), self.key("requests")
-        while self.redis.lmove(leases, queue, "RIGHT", "RIGHT") is not None:
+        # newest lease first onto the pop end: they come out in the order taken
+        while self.redis.lmove(leases, queue, "LEFT", "RIGHT") is not None:
             moved += 1
         return moved
 
