@@ -186,8 +186,7 @@ def test_a_dead_workers_rows_and_requests_are_taken_over_exactly(
     for i in range(3):
         assert dead.push(f"fp{i}", f"request {i}".encode())
     assert not dead.push("fp0", b"request 0 again")  # the shared dupefilter
-    taken = [dead.pop(), dead.pop()]
-    assert taken == [b"request 0", b"request 1"]
+    assert dead.pop(2) == [b"request 0", b"request 1"]
     # two rows claimed; the worker dies after writing only the first one to its log
     keys = [("cards", key_text(("org/m1",))), ("cards", key_text(("org/m2",)))]
     assert dead.claim(keys) == [True, True]
@@ -205,11 +204,7 @@ def test_a_dead_workers_rows_and_requests_are_taken_over_exactly(
         f"part-{dead.tag}-00000.parquet"
     ]
     assert alive.claim(keys) == [False, True]
-    assert [alive.pop(), alive.pop(), alive.pop()] == [
-        b"request 0",
-        b"request 1",
-        b"request 2",
-    ]
+    assert alive.pop(5) == [b"request 0", b"request 1", b"request 2"]
     assert r.hkeys("hfcrawl:cards:t:workers") == [alive.tag.encode()]
     # a worker taken for dead cannot claim or lease anything any more
     from hfcrawl.scaleout.run import LostTag
@@ -232,11 +227,13 @@ def test_the_run_is_finished_only_when_fed_queued_and_leased_are_done(
     run.fed()
     assert other.take_feed() == "fed"
     assert not run.finished()  # queued
-    data = other.pop()
-    assert data is not None
+    (data,) = other.pop(3)
     assert not run.finished()  # leased
     other.ack(data)
+    assert not run.finished()  # done, not yet acknowledged in Redis
+    other.flush_acks()
     assert run.finished()
+    assert other.pop(1) == []
 
 
 # --- merge -----------------------------------------------------------------------------

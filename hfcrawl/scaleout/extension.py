@@ -61,6 +61,8 @@ class ScaleOutExtension:
         self.crawler = crawler
         ttl = settings.getfloat("HFCRAWL_REDIS_WORKER_TTL", 30.0)
         self.poll = settings.getfloat("HFCRAWL_REDIS_POLL", 0.2)
+        self.prefetch = max(settings.getint("HFCRAWL_REDIS_PREFETCH", 4), 1)
+        self._empty_until = 0.0
         self.beat = ttl / 5
         self.run = RedisRun(
             get_redis_from_settings(settings),
@@ -103,15 +105,30 @@ class ScaleOutExtension:
         self.opened = False
 
     def take(self) -> Request | None:
-        """A request moved from the queue to this worker's leases, or None."""
+        """A request moved from the queue to this worker's leases, or None.
+
+        A few are taken at once (``HFCRAWL_REDIS_PREFETCH``; the others wait
+        in the scheduler's local queue, leased); after an empty answer the
+        queue is not asked again before the next poll."""
+        now = time.monotonic()
+        if now < self._empty_until:
+            return None
         try:
-            data = self.run.pop()
+            taken = self.run.pop(self.prefetch)
         except LostTag as exc:
             fatal(exc)
-        if data is None:
+        if not taken:
+            self._empty_until = now + self.poll
             return None
-        request = self.queue._decode_request(data)
-        return self.tracker.lease(request, data)
+        requests = [
+            self.tracker.lease(self.queue._decode_request(data), data) for data in taken
+        ]
+        self.scheduler.local.extend(requests[1:])
+        return requests[0]
+
+    def _take_now(self) -> Request | None:
+        self._empty_until = 0.0
+        return self.take()
 
     def spider_idle(self) -> None:
         if not self.run.finished():
@@ -123,6 +140,7 @@ class ScaleOutExtension:
             if now >= self._next_beat:
                 self.run.heartbeat()
                 self._next_beat = now + self.beat
+            self.run.flush_acks()
             if now >= self._next_reap:
                 self.run.take_over_dead()
                 self._next_reap = now + max(self.poll, 1.0)
@@ -135,7 +153,7 @@ class ScaleOutExtension:
             not engine.needs_backout()
             and not self.scheduler.local
             and self.run.queued()
-            and (request := self.take()) is not None
+            and (request := self._take_now()) is not None
         ):
             engine.crawl(request)  # it stays in this process: it has a lease
             return

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 # KEYS: state hash, in-flight hash; ARGV: op, token, now, then the op's values.
-# ask -> wait seconds ('0': go; '-1': nothing known, look again soon)
+# ask -> 'go' (counted as sent), 'free' (the host keeps no quota), or seconds to
+# wait ('-1': nothing known yet, look again soon); answered -> metered state
 BUCKET = """
 local st, inf = KEYS[1], KEYS[2]
 local op, token, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -92,13 +93,13 @@ if op == 'ask' then
     lost = 0
     save()
   end
-  if metered == '0' then return '0' end
+  if metered == '0' then return 'free' end
   local flying = in_flight()
   if lowest == nil then
-    if flying == 0 then sent(); return '0' end
+    if flying == 0 then sent(); return 'go' end
     return '-1'
   end
-  if lowest - flying - lost > reserve then sent(); return '0' end
+  if lowest - flying - lost > reserve then sent(); return 'go' end
   if reset_at ~= 0 then return num(math.max(reset_at + margin - now, tonumber(ARGV[6]))) end
   return '-1'
 elseif op == 'answered' then
@@ -109,13 +110,14 @@ elseif op == 'answered' then
     metered = '1'
     read(tonumber(ARGV[5]), tonumber(ARGV[6]))
   elseif not was_sent then
-    return '0'
+    return metered or ''
   elseif metered == '1' then
     lost = lost + 1
   elseif ok then
     metered = '0'
   end
   save()
+  return metered or ''
 elseif op == 'failed' then
   answered()
   if metered == '1' then lost = lost + 1; save() end
@@ -144,15 +146,30 @@ class RedisBucket(Bucket):
         self._token = token
         self._offset = offset
         self._poll = poll
+        # A host that answers without RateLimit headers keeps no quota: asking
+        # Redis about it would cost two round trips a request for nothing, so
+        # that answer is kept here until an answer with a reading comes. Its
+        # requests are not counted in flight (as the local Bucket does not).
+        self._unmetered = False
+        self._counted = 0  # this process's requests the shared bucket counts
 
-    def _call(self, op: str, now: float, *args: Any) -> float:
+    def _call(self, op: str, now: float, *args: Any) -> str:
         answer = self._script(
             keys=self._keys, args=[op, self._token, now + self._offset, *args]
         )
-        return float(answer)
+        return answer.decode() if isinstance(answer, bytes) else str(answer)
 
     def ask(self, now: float, reserve: int, margin: float) -> float:
-        wait = self._call("ask", now, reserve, margin, _MIN_WAIT)
+        if self._unmetered:
+            return 0.0
+        answer = self._call("ask", now, reserve, margin, _MIN_WAIT)
+        if answer == "free":
+            self._unmetered = True
+            return 0.0
+        if answer == "go":
+            self._counted += 1
+            return 0.0
+        wait = float(answer)
         # -1: waiting for a first answer, which another process may get: look
         # again soon rather than for a local answer only
         return self._poll if wait < 0 else wait
@@ -164,10 +181,22 @@ class RedisBucket(Bucket):
         ok: bool,
         sent: bool = True,
     ) -> None:
+        counted = self._counted
+        if sent:
+            self._counted = max(counted - 1, 0)
+        if self._unmetered and reading is None and not (sent and counted):
+            return  # what the shared state would do: nothing
         r, t = reading if reading is not None else (0, 0)
-        self._call("answered", now, int(reading is not None), r, t, int(ok), int(sent))
+        metered = self._call(
+            "answered", now, int(reading is not None), r, t, int(ok), int(sent)
+        )
+        self._unmetered = metered == "0"
 
     def failed(self) -> None:
+        counted = self._counted
+        self._counted = max(counted - 1, 0)
+        if self._unmetered and not counted:
+            return
         self._call("failed", 0.0)
 
     def set_policy(self, quota: int, window: float) -> None:
