@@ -140,3 +140,4 @@ ADDONS = {"hfcrawl.scaleout.addon.ScaleOut": 0}
 REDIS_URL = None
 HFCRAWL_REDIS_WORKER_TTL = 30.0  # seconds without a heartbeat: taken for dead
 HFCRAWL_REDIS_POLL = 0.2  # seconds between looks at the shared queue when idle
+HFCRAWL_REDIS_PREFETCH = 4  # requests leased per pop
