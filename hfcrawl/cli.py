@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hfcrawl.diff",
         "models added, removed, renamed, changed between two runs",
     ),
+    "merge": ("hfcrawl.merge", "one manifest over a shared run's parts; compact them"),
 }
 
 EXIT_USAGE = 2

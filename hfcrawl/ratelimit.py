@@ -171,6 +171,14 @@ class Bucket:
         elif ok:
             self.metered = False
 
+    def set_policy(self, quota: int, window: float) -> None:
+        """The bucket's terms, from ``RateLimit-Policy``."""
+        self.quota, self.window = quota, window
+
+    def pause(self, until: float) -> None:
+        """Hold every request of this bucket until ``until`` (after a 429)."""
+        self.paused_until = max(self.paused_until, until)
+
     def failed(self) -> None:
         """A request this bucket sent got no answer (reset, timeout, cut body)."""
         self.in_flight = max(self.in_flight - 1, 0)
@@ -243,7 +251,15 @@ class HubRateLimitMiddleware:
         return bucket_of(parts.path) if parts.netloc == self.host else parts.netloc
 
     def _bucket(self, name: str) -> Bucket:
-        return self.buckets.setdefault(name, Bucket())
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            bucket = self.buckets[name] = self.new_bucket(name)
+        return bucket
+
+    def new_bucket(self, name: str) -> Bucket:
+        """Where one bucket's state lives: here, in this process (several
+        processes sharing a token share it in Redis: hfcrawl.scaleout.quota)."""
+        return Bucket()
 
     async def process_request(self, request: Request) -> None:
         not_before = request.meta.get(NOT_BEFORE, 0.0) - time.monotonic()
@@ -278,7 +294,7 @@ class HubRateLimitMiddleware:
         now = time.monotonic()
         terms = header_params(response.headers.get(b"RateLimit-Policy"), "q", "w")
         if terms:
-            bucket.quota, bucket.window = terms[0], float(terms[1])
+            bucket.set_policy(terms[0], float(terms[1]))
         found = header_params(response.headers.get(b"RateLimit"), "r", "t")
         reading = (found[0], found[1]) if found else None
         bucket.answered(now, reading, ok=response.status < 400, sent=sent)
@@ -309,7 +325,7 @@ class HubRateLimitMiddleware:
             wait = float(retry_after)  # a per-action limit
         else:
             wait = backoff(tries, 1.0, 60.0)
-        bucket.paused_until = max(bucket.paused_until, now + wait + self.margin)
+        bucket.pause(now + wait + self.margin)
         if tries > self.max_429:
             logger.warning("giving up on %s after %d 429s", request.url, tries - 1)
             return response

@@ -42,8 +42,13 @@ logger = logging.getLogger(__name__)
 
 INPROGRESS = ".inprogress"
 JSONL_DIR = "jsonl"
-PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
-LOG_RE = re.compile(r"^\.part-(\d{5,})\.jsonl\.inprogress$")
+# ``part-00012.parquet``. A run written by several processes (hfcrawl.scaleout)
+# names each process's parts with its worker tag, ``part-w3-00012.parquet``, so no
+# two processes ever write one file; groups ``tag`` (None: untagged) and ``n``.
+PART_RE = re.compile(r"^part-(?:(?P<tag>[a-z][a-z0-9]*)-)?(?P<n>\d{5,})\.parquet$")
+LOG_RE = re.compile(
+    r"^\.part-(?:(?P<tag>[a-z][a-z0-9]*)-)?(?P<n>\d{5,})\.jsonl\.inprogress$"
+)
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -64,7 +69,17 @@ def finished_parts(table_dir: Path) -> list[Path]:
     if not table_dir.is_dir():
         return []
     numbered = [(m, p) for p in table_dir.iterdir() if (m := PART_RE.match(p.name))]
-    return [p for m, p in sorted(numbered, key=lambda mp: int(mp[0].group(1)))]
+    return [p for m, p in sorted(numbered, key=lambda mp: _part_order(mp[0]))]
+
+
+def _part_order(match: re.Match[str]) -> tuple[str, int]:
+    # untagged parts first, then each worker's in its own order
+    return (match.group("tag") or "", int(match.group("n")))
+
+
+def part_name(number: int, tag: str | None, suffix: str = ".parquet") -> str:
+    """``part-00012.parquet``, or ``part-w3-00012.parquet`` for worker ``w3``."""
+    return f"part-{tag}-{number:05d}{suffix}" if tag else f"part-{number:05d}{suffix}"
 
 
 def read_columns(table_dir: Path, names: Iterable[str]) -> list[tuple[Any, ...]]:
@@ -98,9 +113,14 @@ class TablePart:
     """The part of one table being written: Parquet plus its write-ahead log."""
 
     def __init__(
-        self, table_dir: Path, number: int, spec: TableSpec, options: PartOptions
+        self,
+        table_dir: Path,
+        number: int,
+        spec: TableSpec,
+        options: PartOptions,
+        tag: str | None = None,
     ) -> None:
-        self.final = table_dir / f"part-{number:05d}.parquet"
+        self.final = table_dir / part_name(number, tag)
         self.tmp = table_dir / f".{self.final.name}{INPROGRESS}"
         self.options = options
         self.parquet = ParquetTableWriter(
@@ -110,7 +130,7 @@ class TablePart:
             compression=options.compression,
         )
         log_dir = table_dir.parent / JSONL_DIR / table_dir.name
-        self.log_tmp = log_dir / f".part-{number:05d}.jsonl{INPROGRESS}"
+        self.log_tmp = log_dir / f".{part_name(number, tag, '.jsonl')}{INPROGRESS}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(self.log_tmp, "ab")  # noqa: SIM115
         self.rows = 0
@@ -152,28 +172,37 @@ class TablePart:
         Returns the rows recovered. A last line cut short by the kill is dropped:
         its item was never acknowledged, so the resumed crawl fetches it again.
         """
-        number = int(LOG_RE.match(log_tmp.name).group(1))  # type: ignore[union-attr]
+        found = LOG_RE.match(log_tmp.name)
+        assert found is not None
+        number, tag = int(found.group("n")), found.group("tag")
         with jsonlines.open(log_tmp) as reader:
             rows: list[Any] = [
                 msgspec.convert(line, spec.item_class, strict=False)
                 for line in reader.iter(skip_invalid=True)
             ]
-        stale = table_dir / f".part-{number:05d}.parquet{INPROGRESS}"
+        stale = table_dir / f".{part_name(number, tag)}{INPROGRESS}"
         stale.unlink(missing_ok=True)
         log_tmp.unlink()
         if rows:
-            part = cls(table_dir, number, spec, options)
+            part = cls(table_dir, number, spec, options, tag)
             part.add_many(rows)
             part.commit()
         return len(rows)
 
 
 class RunFolder:
-    """Writes one run's tables, and takes over what a killed session left."""
+    """Writes one run's tables, and takes over what a killed session left.
 
-    def __init__(self, path: Path, options: PartOptions) -> None:
+    ``tag``: this process's worker tag when several write the run at once
+    (hfcrawl.scaleout): it names its parts, and only its own logs and unfinished
+    parts are its to recover; None (one process) takes over every one."""
+
+    def __init__(
+        self, path: Path, options: PartOptions, tag: str | None = None
+    ) -> None:
         self.path = path
         self.options = options
+        self.tag = tag
         self._parts: dict[type, TablePart] = {}
         self._next_number: dict[str, int] = {}
 
@@ -183,7 +212,8 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         recovered: dict[str, int] = defaultdict(int)
         for log in sorted(self.path.glob(f"{JSONL_DIR}/*/.part-*{INPROGRESS}")):
-            if not LOG_RE.match(log.name):
+            found = LOG_RE.match(log.name)
+            if not found or not self._mine(found.group("tag")):
                 continue
             try:
                 spec = table_spec(row_class(log.parent.name))
@@ -197,9 +227,19 @@ class RunFolder:
             logger.warning("recovered %d %s rows from %s", rows, spec.table, log)
         # a Parquet part without its log holds nothing the log does not
         for stale in self.path.glob(f"*/.*{INPROGRESS}"):
+            if not self._mine(PART_RE.match(stale.name[1 : -len(INPROGRESS)])):
+                continue
             logger.warning("removing unfinished part %s", stale)
             stale.unlink()
         return dict(recovered)
+
+    def _mine(self, found: Any) -> bool:
+        """Whether a part or log of this tag (a match, or the tag) is this
+        folder's to take over: all of them without a tag of its own."""
+        if self.tag is None:
+            return True
+        tag = found.group("tag") if isinstance(found, re.Match) else found
+        return bool(tag == self.tag)
 
     def write(self, cls: type, rows: list[Any]) -> None:
         """Append rows of one row class to its table."""
@@ -219,10 +259,14 @@ class RunFolder:
         table_dir.mkdir(exist_ok=True)
         number = self._next_number.get(spec.table)
         if number is None:  # continue after the parts of an earlier (resumed) session
-            done = finished_parts(table_dir)
-            number = int(PART_RE.match(done[-1].name).group(1)) + 1 if done else 0  # type: ignore[union-attr]
+            numbers = [
+                int(m.group("n"))
+                for p in finished_parts(table_dir)
+                if (m := PART_RE.match(p.name)) and m.group("tag") == self.tag
+            ]
+            number = max(numbers) + 1 if numbers else 0
         self._next_number[spec.table] = number + 1
-        part = TablePart(table_dir, number, spec, self.options)
+        part = TablePart(table_dir, number, spec, self.options, self.tag)
         self._parts[cls] = part
         return part
 

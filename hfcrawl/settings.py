@@ -138,3 +138,12 @@ DOWNLOAD_SLOTS = {"arxiv": {"concurrency": 1, "delay": 3.0, "jitter": 0.0}}
 # the delay of these slots counts from the previous answer (hfcrawl.slotpacing)
 HFCRAWL_ANSWER_PACED_SLOTS = ["arxiv"]
 EXTENSIONS["hfcrawl.slotpacing.AnswerPacedSlots"] = 0
+
+# --- many processes on one Redis (hfcrawl.scaleout) ----------------------------
+# -s REDIS_URL=redis://host:port/db (with -s HFCRAWL_RUN_ID=<id>) makes this
+# process one worker of a shared run; unset, nothing of it is loaded.
+ADDONS = {"hfcrawl.scaleout.addon.ScaleOut": 0}
+REDIS_URL = None
+HFCRAWL_REDIS_WORKER_TTL = 30.0  # seconds without a heartbeat: taken for dead
+HFCRAWL_REDIS_POLL = 0.2  # seconds between looks at the shared queue when idle
+HFCRAWL_REDIS_PREFETCH = 4  # requests leased per pop

@@ -29,6 +29,7 @@ from hfcrawl.items import ItemBatch, Missed, Row
 from hfcrawl.parsers.ids import IdLine, count_ids, read_ids
 from hfcrawl.parsers.links import next_link
 from hfcrawl.runs import done_ids, run_dir, table_ids
+from hfcrawl.scaleout import LEASE
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -140,21 +141,28 @@ class HubListingSpider(HubSpider):
         ]
         return self.api_url(self.api_path, params)
 
-    def listing_request(self, url: str, page: int) -> Request:
+    def listing_request(self, url: str, page: int, rows: int | None = None) -> Request:
         # dont_filter: after a hard kill, Scrapy's dupefilter has seen URLs whose
-        # answers never reached the run folder
+        # answers never reached the run folder. ``rows``: listed before this page;
+        # the count travels with the page, for the process that gets it may not
+        # be the one that got the page before (hfcrawl.scaleout)
+        meta: dict[str, Any] = {"hfcrawl_page": page}
+        if rows is not None:
+            meta["hfcrawl_rows"] = rows
         return Request(
             url,
             callback=self.parse_listing,
             errback=self.listing_failed,
-            meta={"hfcrawl_page": page},
+            meta=meta,
             dont_filter=True,
         )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         page = response.meta.get("hfcrawl_page", self.pages_done + 1)
-        if page <= self.pages_done:
+        if page <= self.pages_done and LEASE not in response.meta:
             # a request Scrapy's JOBDIR queue kept, for a page already written
+            # (a shared frontier hands out a page again only when its rows may
+            # not all be written: see hfcrawl.scaleout)
             self.crawler.stats.inc_value("hfcrawl/pages_already_done")
             return
         try:
@@ -163,6 +171,7 @@ class HubListingSpider(HubSpider):
             yield self.retry_or_missed(response, "listing", None, exc)
             return
         self.pages_done = page
+        self.rows_emitted = response.meta.get("hfcrawl_rows", self.rows_emitted)
         total = response.headers.get(b"X-Total-Count")
         if total and total.isdigit():
             self.listing_total = int(total)
@@ -170,7 +179,7 @@ class HubListingSpider(HubSpider):
         nxt = None if done else next_link(response.headers.get(b"Link"))
         # the next page downloads while this one goes through the pipelines
         if nxt:
-            yield self.listing_request(nxt, page=page + 1)
+            yield self.listing_request(nxt, page=page + 1, rows=self.rows_emitted)
         checkpoint = {"listing": {"page": page, "next": nxt, "rows": self.rows_emitted}}
         yield ItemBatch(rows, checkpoint=checkpoint)
         yield from self.follow_ups(rows)

@@ -64,7 +64,7 @@ class ExportPipeline:
     def open_spider(self) -> None:
         if not self.enabled:
             return
-        self.folder = RunFolder(run_dir(self.crawler), part_options(self.crawler))
+        self.folder = self.new_folder()
         assert self.crawler.stats is not None
         for table, rows in self.folder.open().items():
             self.crawler.stats.inc_value(f"hfcrawl/recovered_rows/{table}", rows)
@@ -74,6 +74,10 @@ class ExportPipeline:
             self.crawler.stats.set_value("hfcrawl/retried_missed", dropped)
             logger.info("retry_missed: %d error rows of this run to retry", dropped)
         logger.info("exporting to %s", self.folder.path)
+
+    def new_folder(self) -> RunFolder:
+        """The run folder this process writes (hfcrawl.scaleout: its own parts)."""
+        return RunFolder(run_dir(self.crawler), part_options(self.crawler))
 
     def process_item(self, item: Any) -> Any:
         groups: dict[type, list[Any]] = defaultdict(list)
@@ -102,27 +106,27 @@ class ExportPipeline:
     def spider_closed(self, reason: str) -> None:
         if self.folder is None:
             return
-        spider = self.crawler.spider
-        integrity = getattr(spider, "integrity", None)
-        manifest = self.folder.write_manifest(
-            {
-                "spider": spider.name if spider else None,
-                "run_id": run_id(self.crawler),
-                "hfcrawl_version": __version__,
-                "arguments": getattr(spider, "arguments", {}),
-                "started_at": self.started_at,
-                "finished_at": datetime.now(UTC),
-                "finish_reason": reason,
-                "stats": _plain_stats(self.crawler),
-                **(
-                    {"integrity": integrity(self.folder.path)}
-                    if integrity is not None
-                    else {}
-                ),
-            }
-        )
+        manifest = self.folder.write_manifest(self.about(reason))
         counts = {name: t["rows"] for name, t in manifest["tables"].items()}
         logger.info("run folder %s: %s", self.folder.path, counts)
+
+    def about(self, reason: str) -> dict[str, Any]:
+        """The manifest's description of this crawl, beside its tables."""
+        spider = self.crawler.spider
+        integrity = getattr(spider, "integrity", None)
+        folder = self.folder
+        return {
+            "spider": spider.name if spider else None,
+            "run_id": run_id(self.crawler),
+            "hfcrawl_version": __version__,
+            "arguments": getattr(spider, "arguments", {}),
+            "started_at": self.started_at,
+            "finished_at": datetime.now(UTC),
+            "finish_reason": reason,
+            "stats": _plain_stats(self.crawler),
+            # a follow-up crawl's references that nothing answers (0: complete)
+            **({"integrity": integrity(folder.path)} if integrity and folder else {}),
+        }
 
 
 def _plain_stats(crawler: Crawler) -> dict[str, Any]:
