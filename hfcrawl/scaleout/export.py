@@ -1,5 +1,6 @@
 """The run folder's writer for a shared run: this worker's own parts, the dedup
-shared by every worker, and the manifest written by the last one out.
+shared by every worker, and what is derived from the whole run (the spider's
+``close_run``, then the manifest) written by the last one out.
 
 Dedup and write are one step here (the per-process ``DedupPipeline`` is off):
 a row's key is claimed in Redis (``keys:<table>``, SADD: the first claim wins)
@@ -80,18 +81,32 @@ class SharedExportPipeline(ExportPipeline):
         )
         return result
 
+    def close_spider(self) -> None:
+        """This worker's parts complete; nothing derived yet (``spider_closed``)."""
+        if self.folder is not None:
+            self.folder.commit()
+
     def spider_closed(self, reason: str) -> None:
         if self.folder is None:
             return
-        about = self.about(reason)
-        left = self.ext.leave(about["stats"])
+        left = self.ext.leave(self.about(reason)["stats"])
         if left:
             logger.info(
-                "left the shared run; %d worker(s) still in it: the last writes"
-                " the manifest",
+                "left the shared run; %d worker(s) still in it: the last derives"
+                " the run's tables and writes the manifest",
                 left,
             )
             return
+        # every other worker committed its parts before it left (a dead one's
+        # were committed by its take-over before the run could finish), so
+        # what close_run derives (activity's contributions, say) is over the
+        # whole run, as one process would derive it
+        close_run = getattr(self.crawler.spider, "close_run", None)
+        if close_run is not None:
+            close_run(self.folder)
+            logger.info("last worker out: derived the run's tables (close_run)")
+        about = self.about(reason)  # after close_run: its counters, integrity
+        self.ext.run.record_stats(about["stats"])
         workers = self.ext.run.worker_stats()
         about["workers"] = workers
         about["stats"] = _summed(workers.values())

@@ -244,10 +244,14 @@ class RedisRun:
         self.flush_acks()
         self.requeue(self.tag)
         self.redis.delete(self.key(f"claims:{self.tag}"))  # committed by now
-        self.redis.hset(self.key("stats"), self.tag, json.dumps(stats, default=str))
+        self.record_stats(stats)
         left = int(self._run("leave", self.tag, self.token))
         self.redis.delete(PROC + self.token)
         return left
+
+    def record_stats(self, stats: dict[str, Any]) -> None:
+        """This worker's counters, for the manifest (again, once it has left)."""
+        self.redis.hset(self.key("stats"), self.tag, json.dumps(stats, default=str))
 
     def worker_stats(self) -> dict[str, Any]:
         raw = self.redis.hgetall(self.key("stats"))
