@@ -26,7 +26,14 @@ from typing import Any
 import pytest
 
 from tests.crawlproc import rows_of
-from tests.test_scaleout import REDIS_SERVER, running_redis, start, wait_ok, when
+from tests.test_scaleout import (
+    REDIS_SERVER,
+    ROOT,
+    running_redis,
+    start,
+    wait_ok,
+    when,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -256,3 +263,21 @@ def test_a_killed_worker_started_again_loses_and_doubles_nothing(
     manifest = json.loads((folder / "manifest.json").read_text())
     for table, rows in expected["rows"].items():
         assert manifest["tables"].get(table, {"rows": 0})["rows"] == len(rows), table
+
+
+@pytest.mark.parametrize("spider", ["lineage", "hub"])
+def test_a_frontier_spider_is_refused_with_one_line(
+    spider: str, tmp_path: Path
+) -> None:
+    import subprocess
+
+    cmd = [
+        sys.executable, "-m", "scrapy", "crawl", spider, "-a", "ids=org/model",
+        "-s", f"HFCRAWL_EXPORT_DIR={tmp_path}",
+        "-s", "REDIS_URL=redis://127.0.0.1:9/0", "-s", "HFCRAWL_RUN_ID=refused",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"hfcrawl: {spider} does not run on a shared Redis" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing was crawled or written

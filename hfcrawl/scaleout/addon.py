@@ -3,7 +3,9 @@
 Without ``REDIS_URL`` this add-on changes nothing. With it: the scheduler is
 scrapy-redis' with leases, the dedup is shared (in the export step), the quota
 reading is shared, and a spider middleware runs ``start()`` in one process
-only. ``HFCRAWL_RUN_ID`` is required: it is what makes N processes one run.
+only. ``HFCRAWL_RUN_ID`` is required: it is what makes N processes one run. A
+spider that follows a frontier (``lineage``, ``hub``) is refused: each process
+would advance its own frontier on its own idle (README, "Running at scale").
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import TYPE_CHECKING
 from hfcrawl.scaleout import enabled
 
 if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
 _COMPONENTS: dict[str, dict[str, int | None]] = {
@@ -32,9 +37,28 @@ _COMPONENTS: dict[str, dict[str, int | None]] = {
 
 
 class ScaleOut:
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
     def update_settings(self, settings: Settings) -> None:
         if not enabled(settings):
             return
+        from hfcrawl.bases.following import FollowingSpider
+
+        spidercls = getattr(self.crawler, "spidercls", None)
+        if isinstance(spidercls, type) and issubclass(spidercls, FollowingSpider):
+            name = getattr(spidercls, "name", spidercls.__name__)
+            print(
+                f"hfcrawl: {name} does not run on a shared Redis: its"
+                " frontier is advanced on each process's idle; run it without"
+                " REDIS_URL",
+                file=sys.stderr,
+            )
+            sys.exit(2)
         if not settings.get("HFCRAWL_RUN_ID"):
             # every process must name the same run; a generated id differs
             print(
