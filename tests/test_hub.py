@@ -208,6 +208,28 @@ async def test_switches_turn_parts_off(
     }
 
 
+@deferred_f_from_coro_f
+async def test_ids_and_the_latest_n_are_merged_without_duplicates(
+    graph_hub: Any, graph_arxiv: Any, tmp_path: Path
+) -> None:
+    latest = latest_ids(graph_hub, 5)
+    older = [m for m in latest_ids(graph_hub, 40) if m not in latest][-3:]
+    ids = [*older, latest[0]]  # one of them also among the latest
+    off = dict.fromkeys(("cards", "lineage", "datasets", "arxiv", "papers"), "false")
+    settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
+    result = await crawl(
+        HubGraphSpider,
+        settings,
+        ids=",".join(ids),
+        latest="5",
+        reference="false",
+        **off,
+    )
+    assert result.stats["finish_reason"] == "finished"
+    seeds = column(result, "lineage_seeds", "id")
+    assert sorted(seeds) == sorted({*ids, *latest})
+
+
 def test_integrity_counts_what_no_row_answers(
     graph_hub: Any, graph_arxiv: Any, tmp_path: Path
 ) -> None:
