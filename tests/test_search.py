@@ -376,3 +376,19 @@ def test_without_the_embed_extra_dense_is_one_line_and_exit_2(
     assert not (run_copy / INDEX_DIR).exists()  # refused before any work
     # TF-IDF needs no extra
     assert run_cli(capsys, str(run_copy), "q")[0] == 0
+
+
+def test_dense_vectors_are_wordllamas_own() -> None:
+    # the encoder's sparse pooling gives what wordllama's embed() gives
+    import wordllama
+
+    model = wordllama.WordLlama.load(
+        dense.MODEL,
+        dim=dense.DIM,
+        cache_dir=Path(wordllama.__file__).parent,
+        disable_download=True,
+    )
+    texts = [p.read_text()[: dense.TEXT_CHARS] for p in sorted(CARDS.glob("*.md"))]
+    ours = dense.load_encoder().encode([*texts, ""])
+    assert np.allclose(ours[:-1], model.embed(texts, norm=True), atol=1e-5)
+    assert not ours[-1].any()  # no tokens: a zero vector, not NaN
