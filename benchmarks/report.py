@@ -3,8 +3,10 @@
 Builds a run folder of N models (and their cards) written directly from the
 fake Hub's record generator through the project's own parsers and run folder
 writer (no crawl: this measures the readers), then prints: the search index's
-build and load time, query latency, the report's build time and HTML size,
-and a diff of the run against itself. Run it from the repository root.
+build and load time, query latency, the same for the dense index and the
+hybrid ranking (with the embed extra: ``pip install -e '.[embed]'``), the
+report's build time and HTML size, and a diff of the run against itself. Run
+it from the repository root.
 """
 
 from __future__ import annotations
@@ -81,6 +83,66 @@ def write_run(folder: Path, n: int) -> None:
     run.write_manifest({"spider": "benchmark", "run_id": folder.name, "stats": {}})
 
 
+def latencies(run, index, label: str) -> None:  # type: ignore[no-untyped-def]
+    from hfcrawl.search.query import Filters, search
+
+    plain = []
+    for _ in range(3):
+        for entry in QUERIES:
+            t = time.perf_counter()
+            search(run, index, entry["query"], Filters(), 10)
+            plain.append(time.perf_counter() - t)
+    filtered = []
+    for entry in QUERIES:
+        t = time.perf_counter()
+        search(
+            run,
+            index,
+            entry["query"],
+            Filters(task="text-generation", min_downloads=100),
+            10,
+        )
+        filtered.append(time.perf_counter() - t)
+    print(
+        f"{label} query latency: median {statistics.median(plain) * 1000:.0f} ms,"
+        f" max {max(plain) * 1000:.0f} ms ({len(plain)} queries, top 10);"
+        f" with two filters median {statistics.median(filtered) * 1000:.0f} ms"
+    )
+
+
+def dense_figures(folder: Path) -> None:
+    from hfcrawl.cli import UsageError
+    from hfcrawl.report.run import Run
+    from hfcrawl.search import dense
+    from hfcrawl.search.index import load
+
+    try:
+        t = time.perf_counter()
+        encoder = dense.load_encoder()
+    except UsageError as exc:
+        print(f"dense index: skipped ({exc})")
+        return
+    print(f"dense model load: {time.perf_counter() - t:.2f} s")
+    run = Run(folder)
+    t = time.perf_counter()
+    index = dense.build(run, encoder)
+    size = sum(
+        p.stat().st_size for p in (folder / ".search" / dense.DENSE_DIR).iterdir()
+    )
+    print(
+        f"dense index build: {time.perf_counter() - t:.1f} s,"
+        f" {index.vectors.shape[1]} dimensions, {size / 2**20:.1f} MiB"
+    )
+    t = time.perf_counter()
+    loaded = dense.load(Run(folder), encoder)
+    assert loaded is not None
+    print(f"dense index load (a later search): {time.perf_counter() - t:.2f} s")
+    latencies(run, loaded, "dense")
+    tfidf = load(Run(folder))
+    assert tfidf is not None
+    latencies(run, dense.Hybrid(tfidf, loaded), "hybrid")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=100_000)
@@ -92,7 +154,6 @@ def main() -> None:
     from hfcrawl.report.run import Run
     from hfcrawl.search.index import build as build_index
     from hfcrawl.search.index import load
-    from hfcrawl.search.query import Filters, search
 
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,28 +175,8 @@ def main() -> None:
         index = load(Run(folder))
         assert index is not None
         print(f"search index load (a later search): {time.perf_counter() - t:.2f} s")
-        latencies = []
-        for _ in range(3):
-            for entry in QUERIES:
-                t = time.perf_counter()
-                search(run, index, entry["query"], Filters(), 10)
-                latencies.append(time.perf_counter() - t)
-        filtered = []
-        for entry in QUERIES:
-            t = time.perf_counter()
-            search(
-                run,
-                index,
-                entry["query"],
-                Filters(task="text-generation", min_downloads=100),
-                10,
-            )
-            filtered.append(time.perf_counter() - t)
-        print(
-            f"query latency: median {statistics.median(latencies) * 1000:.0f} ms,"
-            f" max {max(latencies) * 1000:.0f} ms ({len(latencies)} queries, top 10);"
-            f" with two filters median {statistics.median(filtered) * 1000:.0f} ms"
-        )
+        latencies(run, index, "TF-IDF")
+        dense_figures(folder)
 
         t = time.perf_counter()
         html = build(folder)

@@ -1,13 +1,18 @@
 """``hfcrawl search <run folder> "query" [--task --license --max-params
---min-downloads --top --json]``."""
+--min-downloads --top --json --dense | --hybrid]``."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hfcrawl.cli import Parser, UsageError, run
+
+if TYPE_CHECKING:
+    from hfcrawl.report.run import Run
+    from hfcrawl.search.query import Ranker
 
 PROG = "hfcrawl search"
 
@@ -20,6 +25,36 @@ def _non_negative(text: str) -> int:
     if value < 0:
         raise UsageError(f"expected a number >= 0, got {text!r}")
     return value
+
+
+def _index(current: Run, ranking: str, rebuild: bool) -> Ranker:
+    """The index ``ranking`` needs, built when missing or stale (said on
+    stderr: stdout is the results)."""
+    from hfcrawl.search import dense
+    from hfcrawl.search.index import INDEX_DIR, ensure
+
+    # the model first: without the extra, stop before any work
+    encoder = dense.load_encoder() if ranking != "tfidf" else None
+    built = []
+    tfidf = ensure(current, rebuild=rebuild) if ranking != "dense" else None
+    if tfidf is not None and tfidf.built:
+        built.append(("index", len(tfidf.meta.ids), tfidf.seconds))
+    vectors = None
+    if encoder is not None:
+        vectors = dense.ensure(current, rebuild=rebuild, encoder=encoder)
+        if vectors.built:
+            built.append(("dense index", len(vectors.meta.ids), vectors.seconds))
+    for what, n, seconds in built:
+        print(
+            f"{PROG}: {what} of {n:,} models built in {seconds:.1f} s"
+            f" ({current.path / INDEX_DIR})",
+            file=sys.stderr,
+        )
+    if tfidf is not None and vectors is not None:
+        return dense.Hybrid(tfidf, vectors)
+    index = tfidf if tfidf is not None else vectors
+    assert index is not None
+    return index
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,11 +78,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild the index first"
     )
+    ranking = parser.add_mutually_exclusive_group()
+    ranking.add_argument(
+        "--dense",
+        action="store_const",
+        const="dense",
+        dest="ranking",
+        help="rank by embeddings (the embed extra)",
+    )
+    ranking.add_argument(
+        "--hybrid",
+        action="store_const",
+        const="hybrid",
+        dest="ranking",
+        help="TF-IDF and embeddings fused (the embed extra)",
+    )
+    parser.set_defaults(ranking="tfidf")
     args = parser.parse_args(argv)
 
     def body() -> int:
         from hfcrawl.report.run import Run
-        from hfcrawl.search.index import ensure
         from hfcrawl.search.query import Filters, parse_size, search
 
         if not args.query.strip():
@@ -64,18 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else None,
         )
         current = Run(args.run)
-        index = ensure(current, rebuild=args.rebuild)
-        if index.built:
-            print(
-                f"{PROG}: index of {len(index.meta.ids):,} models built in"
-                f" {index.seconds:.1f} s ({current.path / '.search'})",
-                file=sys.stderr,
-            )
+        index = _index(current, args.ranking, args.rebuild)
         results = search(current, index, args.query, filters, top)
         if args.json:
             doc = {
                 "run": str(current.path),
                 "query": args.query,
+                "ranking": args.ranking,
                 "filters": {k: v for k, v in vars(filters).items() if v is not None},
                 "results": [r.as_dict() for r in results],
             }

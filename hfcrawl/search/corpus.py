@@ -33,7 +33,7 @@ class Meta:
     parameters: list[int | None] = field(default_factory=list)
 
 
-def _select(run: Run) -> str:
+def _select(run: Run, text_chars: int) -> str:
     models = run.has("models")
     cards = run.has("cards")
     if not (models or cards):
@@ -66,7 +66,7 @@ def _select(run: Run) -> str:
         f" coalesce({m('license')}, {c('license')}) AS license,"
         f" {m('downloads', 'BIGINT')} AS downloads, {params} AS parameters,"
         f" array_to_string(list_distinct(list_concat({lists})), ' ') AS tags,"
-        f" left(coalesce({c('text')}, ''), {TEXT_CHARS}) AS text"
+        f" left(coalesce({c('text')}, ''), {int(text_chars)}) AS text"
     )
     if models and cards:
         source = "models m FULL OUTER JOIN cards c ON m.id = c.id"
@@ -77,9 +77,9 @@ def _select(run: Run) -> str:
     return f"SELECT {columns} FROM {source} ORDER BY 1"
 
 
-def documents(run: Run, meta: Meta) -> Iterator[str]:
+def documents(run: Run, meta: Meta, text_chars: int = TEXT_CHARS) -> Iterator[str]:
     """Every document, in id order; ``meta`` is filled as they go."""
-    relation = run.db.sql(_select(run))
+    relation = run.db.sql(_select(run, text_chars))
     # DuckDB 2 names it to_arrow_reader; 1.x fetch_arrow_reader
     batches = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     reader = batches(BATCH)

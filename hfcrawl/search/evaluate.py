@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfcrawl.report.run import Run
-from hfcrawl.search.index import Index
-from hfcrawl.search.query import Filters, search
+from hfcrawl.search.query import Filters, Ranker, search
 
 
 @dataclass
@@ -36,7 +35,7 @@ class Evaluation:
 
 def evaluate(
     run: Run,
-    index: Index,
+    index: Ranker,
     labelled: Sequence[dict[str, Any]],
     relevant: Callable[[dict[str, Any], str], bool],
     k: int = 5,

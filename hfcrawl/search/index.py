@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ from hfcrawl.report.run import Run
 from hfcrawl.search.corpus import TABLES, Meta, documents
 
 INDEX_DIR = ".search"
+DENSE_DIR = "dense"  # the dense index's folder inside INDEX_DIR (hfcrawl.search.dense)
+LINE_CHARS = 160
 FORMAT = 2  # bumped whenever documents or vectoriser change: old indexes rebuild
 # Words with digits stay whole ("7b", "q4_k_m", "3.1" split at the dot).
 VECTORIZER: dict[str, Any] = {
@@ -49,6 +52,40 @@ class Index:
     meta: Meta
     built: bool  # built now (else loaded)
     seconds: float  # building or loading
+
+    def scores(self, query: str) -> np.ndarray:
+        """Cosine similarity of every document to ``query``; -inf where the
+        document holds none of its words."""
+        vector = self.vectorizer.transform([query])
+        scores = np.asarray((self.matrix @ vector.T).todense(), dtype=np.float64)
+        scores = scores.ravel()
+        scores[scores <= 0] = -np.inf
+        return scores
+
+    def line(self, query: str, text: str, fallback: str) -> str | None:
+        """The line of ``text`` holding the most of the query's weight (idf of
+        the query's words in it); else ``fallback`` (name and tags) if it holds
+        any."""
+        analyse = self.vectorizer.build_analyzer()
+        vocabulary = self.vectorizer.vocabulary_
+        idf = self.vectorizer.idf_
+        terms = {t: idf[vocabulary[t]] for t in analyse(query) if t in vocabulary}
+        if not terms:
+            return None
+        best, best_weight = None, 0.0
+        for line in [*text.splitlines(), fallback]:
+            stripped = line.strip()
+            if not stripped:
+                continue
+            present = set(analyse(stripped)) & terms.keys()
+            weight = sum(terms[t] for t in present)
+            if weight > best_weight:
+                best, best_weight = stripped, weight
+        return None if best is None else shorten(best)
+
+
+def shorten(line: str) -> str:
+    return line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…"
 
 
 def fingerprint(run: Run) -> str:
@@ -80,16 +117,7 @@ def build(run: Run) -> Index:
     return index
 
 
-def save(run: Run, index: Index) -> None:
-    final = run.path / INDEX_DIR
-    tmp = run.path / f"{INDEX_DIR}.{os.getpid()}.inprogress"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    vocabulary = {t: int(i) for t, i in index.vectorizer.vocabulary_.items()}
-    (tmp / "vocabulary.json").write_text(json.dumps(vocabulary))
-    np.save(tmp / "idf.npy", index.vectorizer.idf_)
-    sp.save_npz(tmp / "matrix.npz", index.matrix)
-    m = index.meta
+def write_meta(m: Meta, path: Path) -> None:
     pq.write_table(
         pa.table(
             {
@@ -100,15 +128,48 @@ def save(run: Run, index: Index) -> None:
                 "parameters": pa.array(m.parameters, pa.int64()),
             }
         ),
-        tmp / "meta.parquet",
+        path,
     )
+
+
+def read_meta(path: Path) -> Meta:
+    table = pq.read_table(path).to_pydict()
+    return Meta(
+        ids=table["id"],
+        tasks=table["task"],
+        licenses=table["license"],
+        downloads=table["downloads"],
+        parameters=table["parameters"],
+    )
+
+
+def replace_folder(tmp: Path, final: Path, keep: tuple[str, ...] = ()) -> None:
+    """``final`` becomes ``tmp`` in one rename (a reader never sees half an
+    index); the subfolders named in ``keep`` (other indexes) move across."""
+    for name in keep:
+        if (final / name).is_dir() and not (tmp / name).exists():
+            os.replace(final / name, tmp / name)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
+def save(run: Run, index: Index) -> None:
+    final = run.path / INDEX_DIR
+    tmp = run.path / f"{INDEX_DIR}.{os.getpid()}.inprogress"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    vocabulary = {t: int(i) for t, i in index.vectorizer.vocabulary_.items()}
+    (tmp / "vocabulary.json").write_text(json.dumps(vocabulary))
+    np.save(tmp / "idf.npy", index.vectorizer.idf_)
+    sp.save_npz(tmp / "matrix.npz", index.matrix)
+    write_meta(index.meta, tmp / "meta.parquet")
     params = index.vectorizer.get_params()
     settings = {k: params[k] for k in ("min_df", "stop_words")}
     (tmp / "fingerprint.json").write_text(
         json.dumps({"fingerprint": fingerprint(run), "settings": settings})
     )
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    # the dense index lives inside .search/ and has its own fingerprint
+    replace_folder(tmp, final, keep=(DENSE_DIR,))
 
 
 def load(run: Run) -> Index | None:
@@ -122,20 +183,13 @@ def load(run: Run) -> Index | None:
         vocabulary = json.loads((folder / "vocabulary.json").read_text())
         idf = np.load(folder / "idf.npy")
         matrix = sp.load_npz(folder / "matrix.npz").tocsr()
-        table = pq.read_table(folder / "meta.parquet").to_pydict()
+        meta = read_meta(folder / "meta.parquet")
     except (OSError, ValueError, KeyError):
         return None
     vectorizer = TfidfVectorizer(
         **{**VECTORIZER, **stored["settings"]}, vocabulary=vocabulary
     )
     vectorizer.idf_ = idf
-    meta = Meta(
-        ids=table["id"],
-        tasks=table["task"],
-        licenses=table["license"],
-        downloads=table["downloads"],
-        parameters=table["parameters"],
-    )
     return Index(vectorizer, matrix, meta, False, time.perf_counter() - start)
 
 

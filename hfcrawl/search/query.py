@@ -1,22 +1,35 @@
-"""Ranking a query against a run's index: cosine similarity of TF-IDF vectors,
-filters applied before ranking, and the card line that matched best."""
+"""Ranking a query against a run's index (TF-IDF, dense or both: anything
+that scores every document and picks the card line that matched), filters
+applied before ranking, and the results."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from hfcrawl.cli import UsageError
 from hfcrawl.report.run import Run
-from hfcrawl.search.corpus import card_texts
-from hfcrawl.search.index import Index
+from hfcrawl.search.corpus import Meta, card_texts
 
-LINE_CHARS = 160
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmbt]?)\s*$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+class Ranker(Protocol):
+    """An index: ``hfcrawl.search.index.Index`` (TF-IDF),
+    ``hfcrawl.search.dense.DenseIndex``, ``hfcrawl.search.dense.Hybrid``."""
+
+    @property
+    def meta(self) -> Meta: ...
+
+    def scores(self, query: str) -> np.ndarray:
+        """One score per document, in index order; -inf: no match at all."""
+        ...
+
+    def line(self, query: str, text: str, fallback: str) -> str | None: ...
 
 
 @dataclass
@@ -52,8 +65,7 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _SCALE[match.group(2).lower()])
 
 
-def _mask(index: Index, f: Filters) -> np.ndarray:
-    m = index.meta
+def _mask(m: Meta, f: Filters) -> np.ndarray:
     keep = np.ones(len(m.ids), dtype=bool)
     if f.task is not None:
         keep &= np.array([t == f.task for t in m.tasks], dtype=bool)
@@ -76,38 +88,15 @@ def _mask(index: Index, f: Filters) -> np.ndarray:
     return keep
 
 
-def best_line(index: Index, query: str, text: str, fallback: str) -> str | None:
-    """The line of ``text`` holding the most of the query's weight (idf of the
-    query's words in it); else ``fallback`` (name and tags) if it holds any."""
-    analyse = index.vectorizer.build_analyzer()
-    vocabulary = index.vectorizer.vocabulary_
-    idf = index.vectorizer.idf_
-    terms = {t: idf[vocabulary[t]] for t in analyse(query) if t in vocabulary}
-    if not terms:
-        return None
-    best, best_weight = None, 0.0
-    for line in [*text.splitlines(), fallback]:
-        stripped = line.strip()
-        if not stripped:
-            continue
-        present = set(analyse(stripped)) & terms.keys()
-        weight = sum(terms[t] for t in present)
-        if weight > best_weight:
-            best, best_weight = stripped, weight
-    if best is None:
-        return None
-    return best if len(best) <= LINE_CHARS else best[: LINE_CHARS - 1] + "…"
-
-
 def search(
-    run: Run, index: Index, query: str, filters: Filters, top: int = 10
+    run: Run, index: Ranker, query: str, filters: Filters, top: int = 10
 ) -> list[Result]:
     if not query.strip():
         raise UsageError("the query is empty")
-    vector = index.vectorizer.transform([query])
-    scores = np.asarray((index.matrix @ vector.T).todense()).ravel()
-    scores[~_mask(index, filters)] = 0.0
-    hits = np.flatnonzero(scores > 0)
+    scores = index.scores(query)
+    # filtered out before ranking: a filter removes models and nothing else
+    scores[~_mask(index.meta, filters)] = -np.inf
+    hits = np.flatnonzero(np.isfinite(scores))
     if hits.size > top:
         hits = hits[np.argpartition(-scores[hits], top - 1)[:top]]
     m = index.meta
@@ -126,7 +115,7 @@ def search(
                 license=m.licenses[i],
                 downloads=m.downloads[i],
                 parameters=m.parameters[i],
-                line=best_line(index, query, texts.get(repo, ""), repo),
+                line=index.line(query, texts.get(repo, ""), repo),
             )
         )
     return results
