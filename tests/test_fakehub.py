@@ -32,7 +32,6 @@ from fakehub.server import DEFAULT_LIST_KEYS, DEFAULT_OWNER_TOKEN, LIST_EXPAND
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parents[1] / "fakehub" / "data"
-SHARED = Path("/work/shared/fixtures/hub")
 OWNER = {"Authorization": f"Bearer {DEFAULT_OWNER_TOKEN}"}
 STRANGER = {"Authorization": "Bearer hf_someone_else"}
 
@@ -357,12 +356,23 @@ def test_real_bodies_are_served_as_recorded(
         assert r.content == recorded
 
 
-def test_bundled_bodies_are_the_shared_fixtures() -> None:
-    if not SHARED.exists():
-        pytest.skip("shared fixture folder not present")
-    for path in DATA.iterdir():
-        if path.suffix in {".json", ".txt"}:
-            assert path.read_bytes() == (SHARED / path.name).read_bytes(), path.name
+def test_bundled_bodies_are_the_recorded_ones_byte_for_byte() -> None:
+    """``SHA256SUMS`` holds the digests of the recorded responses the bundled
+    files were copied from (fakehub/data/SOURCES.md says where each is from)."""
+    import hashlib
+
+    sums = [
+        line.split(maxsplit=1)
+        for line in (DATA / "SHA256SUMS").read_text().splitlines()
+    ]
+    bundled = {p.relative_to(DATA).as_posix() for p in DATA.rglob("*") if p.is_file()}
+    assert {name for _, name in sums} == bundled - {
+        "SOURCES.md",
+        "cards/SOURCES.md",
+        "SHA256SUMS",
+    }
+    for digest, name in sums:
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
 
 
 @pytest.mark.parametrize("legacy", sorted(REDIRECTS))
