@@ -230,6 +230,38 @@ async def test_ids_and_the_latest_n_are_merged_without_duplicates(
     assert sorted(seeds) == sorted({*ids, *latest})
 
 
+@deferred_f_from_coro_f
+async def test_faults_lose_and_double_nothing(
+    graph_hub: Any, graph_arxiv: Any, tmp_path: Path
+) -> None:
+    """5xx, resets, cut and undecodable bodies on the listing, the ancestors, the
+    datasets and their Croissant: the same tables as a run without them."""
+    from fakehub import FaultRates
+
+    settings = hub_settings(graph_hub, graph_arxiv, tmp_path)
+    settings.update(HFCRAWL_RETRY_BACKOFF_BASE=0.01, HFCRAWL_RETRY_BACKOFF_MAX=0.05)
+    settings["HFCRAWL_PAGE_SIZE"] = 40  # several listing pages to fault
+    clean = await crawl(HubGraphSpider, settings, limit="120")
+    rates = FaultRates(
+        rate_5xx=0.1,
+        rate_reset=0.05,
+        rate_truncated=0.05,
+        rate_bad_json=0.05,
+        max_failures_per_request=2,
+        seed=5,
+    )
+    graph_hub.set_faults(rates)
+    try:
+        faulty = await crawl(HubGraphSpider, settings, limit="120")
+    finally:
+        graph_hub.set_faults(None)
+    assert graph_hub.stats["fault.5xx"] > 0
+    assert graph_hub.stats["fault.truncated"] + graph_hub.stats["fault.bad_json"] > 0
+    assert faulty.stats["finish_reason"] == "finished"
+    assert tables_of(faulty.run_dir) == tables_of(clean.run_dir)
+    assert faulty.manifest()["integrity"]["dangling"] == 0
+
+
 def test_integrity_counts_what_no_row_answers(
     graph_hub: Any, graph_arxiv: Any, tmp_path: Path
 ) -> None:
