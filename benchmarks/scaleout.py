@@ -3,6 +3,12 @@
     python benchmarks/scaleout.py                       # 3,000 cards, loopback
     python benchmarks/scaleout.py --latency 0.2-0.4     # answers held 0.2-0.4 s
     python benchmarks/scaleout.py --cards 2000 --workers 1,2,3,4
+    python benchmarks/scaleout.py --lineage 100 --latency 0.2-0.4
+
+``--lineage N`` crawls ``lineage`` instead, up from every leaf of the fake
+Hub's forest of N trees (22 models each, ancestry 7 levels deep, with cycles,
+renames, private and missing parents): its levels are a barrier across the
+workers, so the figure is ancestry edges/s, and the requests per edge.
 
 Starts the fake Hub (its own process) and a Debian ``redis-server`` (a temp dir,
 a free port), then for each worker count runs that many real ``scrapy crawl
@@ -94,11 +100,12 @@ def _cpu() -> float:
 
 
 def run(
-    url: str, workdir: Path, cards: int, workers: int, redis_url: str | None
+    url: str, workdir: Path, crawl_args: list[str], workers: int, redis_url: str | None
 ) -> dict[str, Any]:
     run_id = f"bench-{workers}-{'redis' if redis_url else 'single'}"
+    spider = crawl_args[0]
     cmd = [
-        sys.executable, "-m", "scrapy", "crawl", "cards", "-a", f"limit={cards}",
+        sys.executable, "-m", "scrapy", "crawl", *crawl_args,
         "-s", f"HFCRAWL_EXPORT_DIR={workdir}", "-s", f"HFCRAWL_RUN_ID={run_id}",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "HFCRAWL_PROGRESS_INTERVAL=0",
         "-s", "LOG_LEVEL=WARNING",
@@ -117,19 +124,21 @@ def run(
         if proc.returncode not in (0, 4):
             raise SystemExit(f"a worker failed ({proc.returncode}): {err[-2000:]}")
     wall, cpu = time.perf_counter() - start, _cpu() - cpu
-    manifest = json.loads((workdir / "cards" / run_id / "manifest.json").read_text())
+    manifest = json.loads((workdir / spider / run_id / "manifest.json").read_text())
     each = manifest.get("workers") or {"single": manifest["stats"]}
     started = min(datetime.fromisoformat(s["start_time"]) for s in each.values())
     finished = max(datetime.fromisoformat(s["finish_time"]) for s in each.values())
     crawl = (finished - started).total_seconds()
     stats = manifest["stats"]
-    answered = stats.get("hfcrawl/rows/cards", 0) + stats.get(
-        "hfcrawl/missed_kind/card", 0
+    answered = (
+        stats.get("hfcrawl/rows/cards", 0) + stats.get("hfcrawl/missed_kind/card", 0)
+        if spider == "cards"
+        else manifest["tables"]["lineage"]["rows"]
     )
     return {
         "workers": workers,
         "redis": bool(redis_url),
-        "cards": answered,
+        "answered": answered,
         "crawl": crawl,
         "wall": wall,
         "requests": sum(s.get("downloader/request_count", 0) for s in each.values()),
@@ -141,10 +150,17 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=3000)
+    parser.add_argument("--lineage", type=int, default=0, metavar="TREES")
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--latency", default=None, help="LOW-HIGH seconds per answer")
     args = parser.parse_args()
-    hub_args = ["--models", str(args.cards)]
+    if args.lineage:
+        hub_args = ["--models", "0", "--forest", str(args.lineage)]
+        unit = "edges"
+    else:
+        hub_args = ["--models", str(args.cards)]
+        crawl_args = ["cards", "-a", f"limit={args.cards}"]
+        unit = "cards"
     if args.latency:
         hub_args += ["--latency", args.latency]
     hub, url = fakehub_process.start_hub(*hub_args)
@@ -152,30 +168,38 @@ def main() -> None:
     results = []
     try:
         with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as redis:
-            results.append(run(url, Path(tmp) / "single", args.cards, 1, None))
+            if args.lineage:
+                sys.path.insert(0, str(ROOT))
+                from fakehub.forest import Forest
+
+                seeds = Path(tmp) / "leaves.txt"
+                seeds.write_text("\n".join(Forest(args.lineage).leaves) + "\n")
+                crawl_args = ["lineage", "-a", f"ids_file={seeds}"]
+            results.append(run(url, Path(tmp) / "single", crawl_args, 1, None))
             counts = [int(w) for w in args.workers.split(",")]
             results += [
-                run(url, Path(tmp) / f"w{n}", args.cards, n, redis) for n in counts
+                run(url, Path(tmp) / f"w{n}", crawl_args, n, redis) for n in counts
             ]
     finally:
         hub.terminate()
         hub.wait(timeout=10)
     base = results[0]
+    what = f"{args.lineage} trees' lineage" if args.lineage else f"{args.cards:,} cards"
     print(
-        f"\n{args.cards:,} cards, fake Hub latency {args.latency or 'none'}"
+        f"\n{what}, fake Hub latency {args.latency or 'none'}"
         f" (load now {os.getloadavg()[0]:.2f})\n"
     )
     print(
-        "| processes | cards answered | cards/s (crawl) | crawl | wall |"
-        " requests per card | vs one process | CPU used (cores) |"
+        f"| processes | {unit} | {unit}/s (crawl) | crawl | wall |"
+        f" requests per {unit[:-1]} | vs one process | CPU used (cores) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    base_rpc = base["requests"] / max(base["cards"], 1)
+    base_rpc = base["requests"] / max(base["answered"], 1)
     for r in results:
         label = f"{r['workers']} on Redis" if r["redis"] else "1, no Redis"
-        rpc = r["requests"] / max(r["cards"], 1)
+        rpc = r["requests"] / max(r["answered"], 1)
         print(
-            f"| {label} | {r['cards']:,} | {r['cards'] / r['crawl']:,.0f} |"
+            f"| {label} | {r['answered']:,} | {r['answered'] / r['crawl']:,.0f} |"
             f" {r['crawl']:.1f} s | {r['wall']:.1f} s | {rpc:.4f} |"
             f" {rpc / base_rpc:.3f}x | {r['cpu'] / r['wall']:.2f} |"
         )

@@ -167,6 +167,13 @@ class Frontier:
     def answered(self, name: str, ref: str) -> bool:
         return ref in self._states[name].answered
 
+    def mark_taken(self, name: str, refs: Iterable[str]) -> None:
+        """Count ``refs`` as asked for already (in a shared run: by any worker)."""
+        self._states[name].taken.update(refs)
+
+    def taken(self, name: str) -> set[str]:
+        return set(self._states[name].taken)
+
     def take_level(self, name: str) -> tuple[int, list[str]] | None:
         """The pending references of the least level not yet asked for in this
         session, marked as asked; None when there are none.

@@ -265,19 +265,26 @@ def test_a_killed_worker_started_again_loses_and_doubles_nothing(
         assert manifest["tables"].get(table, {"rows": 0})["rows"] == len(rows), table
 
 
-@pytest.mark.parametrize("spider", ["lineage", "hub"])
-def test_a_frontier_spider_is_refused_with_one_line(
-    spider: str, tmp_path: Path
-) -> None:
+def test_a_refresh_on_a_shared_run_is_refused_with_one_line(tmp_path: Path) -> None:
+    # the worker that lists the last page would carry over the earlier run's
+    # rows of every model the other workers listed
     import subprocess
 
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "manifest.json").write_text(
+        json.dumps({"spider": "hub", "started_at": "2026-11-01T00:00:00+00:00",
+                    "finished_at": "2026-11-01T01:00:00+00:00"})
+    )  # fmt: skip
+    out = tmp_path / "exports"
     cmd = [
-        sys.executable, "-m", "scrapy", "crawl", spider, "-a", "ids=org/model",
-        "-s", f"HFCRAWL_EXPORT_DIR={tmp_path}",
+        sys.executable, "-m", "scrapy", "crawl", "hub",
+        "-a", f"refresh_from={earlier}",
+        "-s", f"HFCRAWL_EXPORT_DIR={out}",
         "-s", "REDIS_URL=redis://127.0.0.1:9/0", "-s", "HFCRAWL_RUN_ID=refused",
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 2, done.stderr[-2000:]
-    assert f"hfcrawl: {spider} does not run on a shared Redis" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not list(tmp_path.iterdir())  # nothing was crawled or written
+    refusal = "refresh_from: not on a shared run (REDIS_URL); refresh with one process"
+    assert done.stderr.strip().splitlines() == [f"hfcrawl hub: {refusal}"]
+    assert not out.exists()  # nothing was crawled or written

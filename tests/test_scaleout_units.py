@@ -236,6 +236,91 @@ def test_the_run_is_finished_only_when_fed_queued_and_leased_are_done(
     assert other.pop(1) == []
 
 
+def test_a_level_advances_once_every_worker_is_at_rest_and_by_one_of_them(
+    r: Any, tmp_path: Path
+) -> None:
+    from hfcrawl.scaleout.run import PROC
+
+    a, b = _run(r, tmp_path), _run(r, tmp_path)
+    assert a.advance() == 0  # not fed
+    a.fed()
+    assert a.rest() == 0
+    assert a.advance() == 0  # b is not at rest
+    assert b.rest() == 0
+    assert a.advance() == 1  # the epoch is a's to compute
+    assert b.advance() == 0  # ... and no one else's: nobody is at rest in 1
+    a.push("fp", b"level 1")
+    assert b.rest() == 1
+    assert a.rest() == 1
+    assert a.advance() == 0  # queued
+    (data,) = b.pop(1)  # taking work takes b out of rest
+    b.ack(data)
+    b.flush_acks()
+    assert a.advance() == 0  # b has not completed its parts since
+    assert b.rest() == 1
+    c = _run(r, tmp_path)  # a worker joins: the level waits for it
+    assert a.advance() == 0
+    r.delete(PROC + c.token)  # ... and for it to be taken over once it dies
+    assert a.advance() == 0
+    assert a.take_over_dead() == [c.tag]
+    assert b.advance() == 2
+    a.set_frontier_done()
+    assert a.rest() == 2
+    assert b.rest() == 2
+    assert a.advance() == 0
+    assert b.advance() == 0
+    assert a.frontier_done()
+
+
+def test_close_run_reports_a_cycle_whose_edges_two_workers_wrote(
+    tmp_path: Path,
+) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from hfcrawl.items import LineageEdge
+    from hfcrawl.spiders.lineage import LineageSpider
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def edge(child: str, parent: str) -> LineageEdge:
+        return LineageEdge(
+            child=child, parent=parent, relation="finetune", source="tag",
+            depth=1, direction="up", crawled_at=at,
+        )  # fmt: skip
+
+    # a -> b by one worker, b -> c and c -> a by another, in the same level:
+    # neither saw the ring close; x -> y -> x was reported as it closed
+    for tag, edges in (
+        ("w1", [edge("a", "b"), edge("x", "y")]),
+        ("w2", [edge("b", "c"), edge("c", "a"), edge("y", "x")]),
+    ):
+        folder = RunFolder(tmp_path, PartOptions(), tag=tag)
+        folder.open()
+        folder.write(LineageEdge, edges)
+        if tag == "w2":
+            folder.write(
+                Missed,
+                [Missed(kind="lineage", id="x", reason="cycle", crawled_at=at)],
+            )
+        folder.commit()
+    crawler = get_crawler(LineageSpider)
+    spider = LineageSpider.from_crawler(crawler, ids="a")
+    last = RunFolder(tmp_path, PartOptions(), tag="w2")
+    spider.close_run(last)
+    cycles = [
+        (kind, i, reason, detail)
+        for kind, i, reason, detail in read_columns(
+            tmp_path / "missed", ("kind", "id", "reason", "detail")
+        )
+    ]
+    assert sorted(cycles, key=repr) == [
+        ("lineage", "a", "cycle", "a -> b -> c -> a"),
+        ("lineage", "x", "cycle", None),
+    ]
+    spider.close_run(last)  # a close run again adds nothing
+    assert len(read_columns(tmp_path / "missed", ("id",))) == 2
+
+
 # --- merge -----------------------------------------------------------------------------
 def test_a_merge_stopped_half_way_finishes_without_doubling_rows(
     tmp_path: Path,

@@ -7,6 +7,11 @@ the export pipeline has recovered a killed session's logs), and when the engine
 is idle (every answer so far written) asks for the next level of each follow.
 Nothing to follow is ever kept in Scrapy's queue, so a crawl killed at any moment
 and rerun ends with the rows of an uninterrupted one.
+
+On a shared run (``REDIS_URL``) no process advances on its own idle: the
+run's levels are advanced by one worker at a time, from the whole run folder
+(``hfcrawl.scaleout.levels``), through ``load_state``, ``level_requests`` and
+``last_requests``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 
 from hfcrawl.frontier import Follow, Frontier
 from hfcrawl.pipelines.rows import rows_of
+from hfcrawl.scaleout import enabled
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,14 +56,20 @@ class FollowingSpider:
         crawler.signals.connect(spider.next_level, signal=signals.spider_idle)
         return spider
 
-    def load_frontier(self, folder: Path) -> None:
+    def load_state(self, folder: Path) -> None:
+        """What the spider keeps of the rows written, read afresh from the run
+        folder's complete parts: at the start, and on a shared run before each
+        level (every worker's rows, not only this one's)."""
+        self.frontier = Frontier(self.follows())
         self.frontier.load(folder)
 
     def rows_written(self, item: Any) -> None:
         self.frontier.observe(rows_of(item))
 
     def next_level(self) -> None:
-        requests = list(self.level_requests())
+        if enabled(self.crawler.settings):
+            return  # the run's levels are advanced across workers (scaleout.levels)
+        requests = list(self.level_requests()) or list(self.last_requests())
         if not requests:
             return
         engine = self.crawler.engine
@@ -73,6 +85,11 @@ class FollowingSpider:
                 level, refs = taken
                 self.crawler.stats.max_value(f"hfcrawl/follow/{follow}/level", level)
                 yield from self.follow_requests(follow, level, refs)
+
+    def last_requests(self) -> Iterable[Request]:
+        """Asked for once nothing is left to follow (``hub``: the reference
+        tables, which count what the graph met)."""
+        return ()
 
     def integrity(self, folder: Path) -> dict[str, Any]:
         """Referential integrity of the run folder, for its manifest: the

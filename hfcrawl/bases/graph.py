@@ -49,9 +49,11 @@ from hfcrawl.pipelines.rows import rows_of
 from hfcrawl.reference import ReferenceCounts
 from hfcrawl.refresh import EarlierRun, carried_rows
 from hfcrawl.runfolder import read_columns
+from hfcrawl.scaleout import enabled
 from hfcrawl.spiders.models import ModelsArguments
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Self
 
     from scrapy import Request
@@ -163,6 +165,15 @@ class GraphBase(
         self.reference_done = False
         self.listed: set[str] = set()  # refresh: the models changed, as listed
 
+    @classmethod
+    def shared_run_refusal(cls, options: HubArguments) -> str | None:
+        """Why these arguments cannot run on a shared run (REDIS_URL), if so."""
+        if options.refresh_from is not None:
+            # what it carries over is decided by the worker that lists the
+            # last page, from the pages it listed itself
+            return "refresh_from: not on a shared run (REDIS_URL); refresh with one process"
+        return None
+
     # --- what the graph follows -------------------------------------------------
     def follows(self) -> list[Follow]:
         opts = self.options
@@ -236,27 +247,29 @@ class GraphBase(
             return (self.paper_request(ref) for ref in refs)
         return super().follow_requests(follow, level, refs)
 
-    def level_requests(self) -> Iterator[Request]:
-        requests = list(super().level_requests())
-        if not requests and self.options.reference and not self.reference_done:
+    def last_requests(self) -> Iterable[Request]:
+        if self.options.reference and not self.reference_done:
             # the graph is complete: count what it met, once
             self.reference_done = True
-            requests.append(self.tasks_request())
-        yield from requests
+            yield self.tasks_request()
 
     # --- start and the rows as they pass --------------------------------------------
-    async def start(self) -> AsyncIterator[Any]:
-        folder = self.run_folder
+    def load_state(self, folder: Path) -> None:
+        super().load_state(folder)
         self.shas = {
             i: s
             for i, s in read_columns(folder / Model.table, ("id", "sha"))
             if isinstance(i, str) and isinstance(s, str)
         }
+        self.counts = ReferenceCounts()
         self.counts.add_run(folder)
         self.reference_done = any(read_columns(folder / Task.table, ("id",))) or any(
             kind == TASKS_KIND
             for (kind,) in read_columns(folder / Missed.table, ("kind",))
         )
+
+    async def start(self) -> AsyncIterator[Any]:
+        folder = self.run_folder
         earlier = self.options.refresh_from
         if earlier is not None:
             # rows carried from the earlier run are older than its end
@@ -307,6 +320,12 @@ class GraphBase(
                 self.shas[row.id] = row.sha
 
     def reference_counts(self) -> ReferenceCounts:
+        if enabled(self.settings):
+            # on a shared run the rows are every worker's: the tasks level
+            # comes alone, after each worker has put its rows in complete parts
+            counts = ReferenceCounts()
+            counts.add_run(self.run_folder)
+            return counts
         return self.counts
 
     # --- datasets ---------------------------------------------------------------

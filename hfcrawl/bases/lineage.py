@@ -135,6 +135,14 @@ def resolve_parents(renames: Mapping[str, str]) -> Any:
     return change
 
 
+def _cycles_in(folder: Path, graph: ParentGraph) -> Iterator[list[str]]:
+    """The cycles the run folder's edges close, added to ``graph``."""
+    for child, parent in read_columns(folder / LineageEdge.table, ("child", "parent")):
+        cycle = graph.add(child, parent)
+        if cycle is not None:
+            yield cycle
+
+
 class LineageBase(FollowingSpider, ModelsSpider):
     """Arguments: those of ``models``, plus depth, direction (up, down, both) and
     children_count. Tables: lineage, lineage_seeds, lineage_children (down),
@@ -208,8 +216,8 @@ class LineageBase(FollowingSpider, ModelsSpider):
         # the export pipeline has opened the run folder by now: what a killed
         # session left in its logs is in complete parts
         folder = self.run_folder
-        self.load_frontier(folder)
-        cycles = list(self._load_graph(folder))
+        self.load_state(folder)
+        cycles = [self._cycle(c) for c in _cycles_in(folder, self.graph)]
         if cycles:
             yield ItemBatch(cycles)
         async for item in super().start():
@@ -218,15 +226,24 @@ class LineageBase(FollowingSpider, ModelsSpider):
             for request in self.resumed_follow_ups():
                 yield request
 
-    def _load_graph(self, folder: Path) -> Iterator[Missed]:
-        for child, parent in read_columns(
-            folder / LineageEdge.table, ("child", "parent")
-        ):
-            cycle = self.graph.add(child, parent)
-            if cycle is not None:
-                yield self._cycle(cycle)
-
     def close_run(self, folder: RunFolder) -> None:
+        # a cycle whose edges were written by different workers of a shared
+        # run in one level: no worker saw it close; the whole run's edges do
+        # (one process has seen every cycle by now: this finds none)
+        reported = {
+            i
+            for kind, i, reason in read_columns(
+                folder.path / Missed.table, ("kind", "id", "reason")
+            )
+            if kind == "lineage" and reason == "cycle"
+        }
+        unseen: dict[str, Missed] = {}
+        for ring in _cycles_in(folder.path, ParentGraph()):
+            if ring[0] not in reported:
+                unseen.setdefault(ring[0], self._cycle(ring))
+        if unseen:
+            folder.write(Missed, list(unseen.values()))
+            folder.commit()
         renames = renamed_models(folder.path)
         if renames:
             rewritten = folder.rewrite(LineageEdge.table, resolve_parents(renames))

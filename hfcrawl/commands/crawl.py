@@ -31,6 +31,7 @@ from hfcrawl.outcome import (
     OutcomeExtension,
     command_line,
 )
+from hfcrawl.scaleout import enabled
 
 if TYPE_CHECKING:
     import argparse
@@ -113,6 +114,11 @@ class Command(ScrapyCrawlCommand):
         if parse is None:
             return
         try:
-            parse(opts.spargs)
+            options = parse(opts.spargs)
         except ArgumentError as exc:
             self._stop(name, str(exc))
+        refusal = getattr(spidercls, "shared_run_refusal", None)
+        if refusal is not None and enabled(self.settings):
+            message = refusal(options)
+            if message:
+                self._stop(name, message)

@@ -3,9 +3,7 @@
 Without ``REDIS_URL`` this add-on changes nothing. With it: the scheduler is
 scrapy-redis' with leases, the dedup is shared (in the export step), the quota
 reading is shared, and a spider middleware runs ``start()`` in one process
-only. ``HFCRAWL_RUN_ID`` is required: it is what makes N processes one run. A
-spider that follows a frontier (``lineage``, ``hub``) is refused: each process
-would advance its own frontier on its own idle (README, "Running at scale").
+only. ``HFCRAWL_RUN_ID`` is required: it is what makes N processes one run.
 """
 
 from __future__ import annotations
@@ -47,18 +45,6 @@ class ScaleOut:
     def update_settings(self, settings: Settings) -> None:
         if not enabled(settings):
             return
-        from hfcrawl.bases.following import FollowingSpider
-
-        spidercls = getattr(self.crawler, "spidercls", None)
-        if isinstance(spidercls, type) and issubclass(spidercls, FollowingSpider):
-            name = getattr(spidercls, "name", spidercls.__name__)
-            print(
-                f"hfcrawl: {name} does not run on a shared Redis: its"
-                " frontier is advanced on each process's idle; run it without"
-                " REDIS_URL",
-                file=sys.stderr,
-            )
-            sys.exit(2)
         if not settings.get("HFCRAWL_RUN_ID"):
             # every process must name the same run; a generated id differs
             print(

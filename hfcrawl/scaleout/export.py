@@ -39,9 +39,12 @@ class SharedExportPipeline(ExportPipeline):
 
     def new_folder(self) -> RunFolder:
         self.ext.join()
-        return RunFolder(
+        folder = RunFolder(
             run_dir(self.crawler), part_options(self.crawler), tag=self.ext.run.tag
         )
+        if self.ext.levels is not None:
+            self.ext.levels.folder = folder  # completed at each level's barrier
+        return folder
 
     def open_spider(self) -> None:
         if getattr(self.crawler.spider, "retry_missed", False):

@@ -5,7 +5,8 @@ Scrapy pulls from the scheduler only after an answer or on its 5-second
 heartbeat; a worker whose own work ran out would wait that long for requests
 other workers queue. So a poll loop (``HFCRAWL_REDIS_POLL`` seconds) hands the
 engine a request from the queue whenever it has room, and closes the spider
-(reason ``finished``) as soon as it is idle and the run is finished.
+(reason ``finished``) as soon as it is idle and the run is finished; for a
+spider that follows a frontier, once it is also done (``levels.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet.task import LoopingCall
 
+from hfcrawl.bases.following import FollowingSpider
 from hfcrawl.outcome import EXIT_INCOMPLETE
 from hfcrawl.pipelines.export import part_options
 from hfcrawl.runs import run_dir, run_id
 from hfcrawl.scaleout import enabled
 from hfcrawl.scaleout.lease import LeaseTracker
+from hfcrawl.scaleout.levels import SharedLevels
 from hfcrawl.scaleout.run import LostTag, RedisRun
 
 if TYPE_CHECKING:
@@ -73,6 +76,11 @@ class ScaleOutExtension:
         )
         self.run.redis.ping()  # fails the start at once when Redis is not there
         self.tracker = LeaseTracker(crawler, self.run)
+        self.levels = (
+            SharedLevels(crawler, self.run)
+            if isinstance(crawler.spider, FollowingSpider)
+            else None
+        )
         self.queue: Any = None  # scrapy-redis' FifoQueue, once the scheduler opens
         self.scheduler: Any = None
         self.opened = False
@@ -131,7 +139,9 @@ class ScaleOutExtension:
         return self.take()
 
     def spider_idle(self) -> None:
-        if not self.run.finished():
+        if not self.run.finished() or (
+            self.levels is not None and self.levels.done() is None
+        ):
             raise DontCloseSpider
 
     def tick(self) -> None:
@@ -157,9 +167,19 @@ class ScaleOutExtension:
         ):
             engine.crawl(request)  # it stays in this process: it has a lease
             return
-        if engine.spider_is_idle() and self.run.finished():
+        if not (engine.spider_is_idle() and self.run.finished()):
+            return
+        try:
+            reason = (
+                "finished"
+                if self.levels is None
+                else self.levels.at_rest(self.scheduler)
+            )
+        except LostTag as exc:
+            fatal(exc)
+        if reason:
             self.closing = True
-            deferred_from_coro(engine.close_spider_async(reason="finished"))
+            deferred_from_coro(engine.close_spider_async(reason=reason))
 
     def leave(self, stats: dict[str, Any]) -> int:
         """Stop the loop and leave the run; the workers still in it."""

@@ -16,6 +16,11 @@ scripts touch keys they compute):
   ``claims:<tag>`` (set): keys a worker claimed whose rows may not be on disk
   yet (at most the last batch).
 - ``stats:<tag>``: a finished worker's counters, for the last one's manifest.
+- For a spider that follows a frontier (``lineage``, ``hub``; ``levels.py``):
+  ``epoch`` (the level being crawled), ``rest`` (hash: tag -> the epoch at
+  which that worker was last idle with every row of its in complete parts;
+  taking a request clears it), ``taken:<follow>`` (set: references asked for),
+  ``frontier_done`` (nothing left to follow: the workers close).
 
 A worker whose token expired is dead. Any other takes its tag over and, in this
 order: turns its write-ahead logs into parts, forgets the keys it claimed that
@@ -81,6 +86,8 @@ for i = 1, tonumber(ARGV[3]) do
   if not data then break end
   out[#out + 1] = data
 end
+-- a worker with work is not at rest: the next level waits for it (levels.py)
+if #out > 0 then redis.call('HDEL', p .. ':rest', tag) end
 return out
 """
 )
@@ -148,6 +155,42 @@ end
 return 1
 """
 
+# KEYS: prefix; ARGV: tag, token -> the epoch this worker is now at rest in
+REST = (
+    _OWNER
+    + """
+local p, tag = KEYS[1], ARGV[1]
+if not owner(p, tag, ARGV[2]) then return redis.error_reply('lost') end
+local epoch = redis.call('GET', p .. ':epoch') or '0'
+redis.call('HSET', p .. ':rest', tag, epoch)
+return tonumber(epoch)
+"""
+)
+
+# KEYS: prefix; ARGV: tag, token -> the new epoch when the caller is to compute
+# the next level (every worker alive and at rest in this epoch, nothing queued
+# or leased, the feed done, the frontier not done), else 0. One script, so one
+# worker wins each epoch; the others stay at rest in the old one until it has
+# pushed the level.
+ADVANCE = (
+    _OWNER
+    + """
+local p, tag = KEYS[1], ARGV[1]
+if not owner(p, tag, ARGV[2]) then return redis.error_reply('lost') end
+if redis.call('GET', p .. ':frontier_done') then return 0 end
+if not redis.call('GET', p .. ':fed') then return 0 end
+if redis.call('LLEN', p .. ':requests') > 0 then return 0 end
+local epoch = redis.call('GET', p .. ':epoch') or '0'
+local workers = redis.call('HGETALL', p .. ':workers')
+for i = 1, #workers, 2 do
+  if redis.call('LLEN', p .. ':leases:' .. workers[i]) > 0 then return 0 end
+  if redis.call('EXISTS', 'hfcrawl:proc:' .. workers[i + 1]) == 0 then return 0 end
+  if redis.call('HGET', p .. ':rest', workers[i]) ~= epoch then return 0 end
+end
+return redis.call('INCR', p .. ':epoch')
+"""
+)
+
 # KEYS: prefix; ARGV: tag, its dead token, the taker's token -> 1 taken
 TAKE_OVER = """
 local p = KEYS[1]
@@ -206,6 +249,8 @@ class RedisRun:
                 "finished": FINISHED,
                 "take_over": TAKE_OVER,
                 "leave": LEAVE,
+                "rest": REST,
+                "advance": ADVANCE,
             }.items()
         }
         self._written: list[str] = []  # claims of the last batch, now on disk
@@ -300,6 +345,37 @@ class RedisRun:
     def finished(self) -> bool:
         self.flush_acks()
         return bool(self._run("finished"))
+
+    # --- levels of a frontier (levels.py) --------------------------------------
+    def rest(self) -> int:
+        """Record this worker at rest (idle, its rows in complete parts) in the
+        current epoch; the epoch."""
+        return int(self._run("rest", self.tag, self.token))
+
+    def advance(self) -> int:
+        """The new epoch if this worker is to compute the next level, else 0."""
+        return int(self._run("advance", self.tag, self.token))
+
+    def epoch(self) -> int:
+        return int(self.redis.get(self.key("epoch")) or 0)
+
+    def taken(self, follow: str) -> set[str]:
+        """The references of ``follow`` asked for so far in the run."""
+        return {
+            m.decode() if isinstance(m, bytes) else m
+            for m in self.redis.smembers(self.key(f"taken:{follow}"))
+        }
+
+    def mark_taken(self, follow: str, refs: list[str]) -> None:
+        key = self.key(f"taken:{follow}")
+        for i in range(0, len(refs), 10_000):
+            self.redis.sadd(key, *refs[i : i + 10_000])
+
+    def frontier_done(self) -> bool:
+        return bool(self.redis.exists(self.key("frontier_done")))
+
+    def set_frontier_done(self) -> None:
+        self.redis.set(self.key("frontier_done"), "1")
 
     # --- written keys -----------------------------------------------------------
     def claim(self, keys: list[tuple[str, str]]) -> list[bool]:
