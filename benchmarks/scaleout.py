@@ -4,11 +4,15 @@
     python benchmarks/scaleout.py --latency 0.2-0.4     # answers held 0.2-0.4 s
     python benchmarks/scaleout.py --cards 2000 --workers 1,2,3,4
     python benchmarks/scaleout.py --lineage 100 --latency 0.2-0.4
+    python benchmarks/scaleout.py --hub 500 --latency 0.2-0.4
 
 ``--lineage N`` crawls ``lineage`` instead, up from every leaf of the fake
 Hub's forest of N trees (22 models each, ancestry 7 levels deep, with cycles,
 renames, private and missing parents): its levels are a barrier across the
 workers, so the figure is ancestry edges/s, and the requests per edge.
+``--hub N`` crawls ``hub -a limit=N`` (cards, ancestors, datasets, Croissant,
+arXiv from a fake arXiv in this process, Hub papers, reference tables): rows/s
+over every table.
 
 Starts the fake Hub (its own process) and a Debian ``redis-server`` (a temp dir,
 a free port), then for each worker count runs that many real ``scrapy crawl
@@ -130,11 +134,13 @@ def run(
     finished = max(datetime.fromisoformat(s["finish_time"]) for s in each.values())
     crawl = (finished - started).total_seconds()
     stats = manifest["stats"]
-    answered = (
-        stats.get("hfcrawl/rows/cards", 0) + stats.get("hfcrawl/missed_kind/card", 0)
-        if spider == "cards"
-        else manifest["tables"]["lineage"]["rows"]
-    )
+    if spider == "cards":
+        answered = stats.get("hfcrawl/rows/cards", 0)
+        answered += stats.get("hfcrawl/missed_kind/card", 0)
+    elif spider == "lineage":
+        answered = manifest["tables"]["lineage"]["rows"]
+    else:
+        answered = sum(t["rows"] for t in manifest["tables"].values())
     return {
         "workers": workers,
         "redis": bool(redis_url),
@@ -151,12 +157,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=3000)
     parser.add_argument("--lineage", type=int, default=0, metavar="TREES")
+    parser.add_argument("--hub", type=int, default=0, metavar="MODELS")
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--latency", default=None, help="LOW-HIGH seconds per answer")
     args = parser.parse_args()
+    arxiv: Any = contextlib.nullcontext()
     if args.lineage:
         hub_args = ["--models", "0", "--forest", str(args.lineage)]
         unit = "edges"
+    elif args.hub:
+        sys.path.insert(0, str(ROOT))
+        from fakehub.arxiv import FakeArxiv, named_arxiv_ids
+        from fakehub.records import build_records
+
+        hub_args = ["--models", str(args.hub)]
+        # the fake Hub process builds the same records from the same seed
+        named = named_arxiv_ids(build_records(args.hub, 0, False))
+        arxiv = FakeArxiv(ids=named, n_papers=20)
+        unit = "rows"
     else:
         hub_args = ["--models", str(args.cards)]
         crawl_args = ["cards", "-a", f"limit={args.cards}"]
@@ -167,7 +185,17 @@ def main() -> None:
     print(f"uptime: {os.getloadavg()[0]:.2f} (1-min load; {os.cpu_count()} cores)")
     results = []
     try:
-        with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as redis:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            redis_server(Path(tmp)) as redis,
+            arxiv as arxiv_server,
+        ):
+            if args.hub:
+                crawl_args = [
+                    "hub", "-a", f"limit={args.hub}",
+                    "-s", f"ARXIV_ENDPOINT={arxiv_server.url}",
+                    "-s", 'DOWNLOAD_SLOTS={"arxiv": {"concurrency": 1, "delay": 0}}',
+                ]  # fmt: skip
             if args.lineage:
                 sys.path.insert(0, str(ROOT))
                 from fakehub.forest import Forest
@@ -184,7 +212,13 @@ def main() -> None:
         hub.terminate()
         hub.wait(timeout=10)
     base = results[0]
-    what = f"{args.lineage} trees' lineage" if args.lineage else f"{args.cards:,} cards"
+    what = (
+        f"{args.lineage} trees' lineage"
+        if args.lineage
+        else f"hub of {args.hub:,} models"
+        if args.hub
+        else f"{args.cards:,} cards"
+    )
     print(
         f"\n{what}, fake Hub latency {args.latency or 'none'}"
         f" (load now {os.getloadavg()[0]:.2f})\n"
