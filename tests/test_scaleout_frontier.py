@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.crawlproc import rows_of
+from tests.test_hub import KEYS
 from tests.test_scaleout import running_redis, start, wait_ok, when
 from tests.test_scaleout_spiders import (
     Case,
@@ -30,6 +31,7 @@ from tests.test_scaleout_spiders import (
     command,
     folder_of,
     pytestmark,  # noqa: F401  (slow; needs redis-server)
+    single_process,
     workers,
 )
 
@@ -40,20 +42,7 @@ LINEAGE = {
     "models": ("id", "requested_id"),
     "missed": ("kind", "id", "reason"),
 }
-HUB = {
-    "models": ("id", "requested_id", "sha"),
-    "lineage_seeds": ("id",),
-    "lineage": ("child", "parent", "relation", "source", "depth", "parent_named"),
-    "cards": ("id", "requested_id", "revision", "text_length"),
-    "datasets": ("id", "requested_id", "sha"),
-    "croissant": ("id", "conforms_to", "name"),
-    "arxiv_papers": ("id", "version", "title"),
-    "hub_papers": ("id", "upvotes"),
-    "licenses": ("id", "models", "datasets"),
-    "languages": ("code", "models", "datasets"),
-    "tasks": ("id", "models", "datasets"),
-    "missed": ("kind", "id", "reason"),
-}
+HUB = KEYS  # the tables of a hub crawl (tests/test_hub.py)
 
 
 @pytest.fixture(scope="module")
@@ -145,22 +134,16 @@ def reference(
     def get(name: str) -> dict[str, Any]:
         if name not in done:
             case = cases[name]
-            tmp = tmp_path_factory.mktemp(f"single-{name}")
-            log = tmp / "crawl.log"
-            proc = start(hub, command(case, tmp / "exports", "single", None), log)
-            wait_ok([proc], [log])
-            folder = folder_of(case, tmp, "single")
-            manifest = json.loads((folder / "manifest.json").read_text())
-            rows = rows_of(folder, case.columns)
-            assert manifest["integrity"]["dangling"] == 0, manifest["integrity"]
+            done[name] = single_process(
+                hub, case, tmp_path_factory.mktemp(f"single-{name}")
+            )
+            integrity = done[name]["manifest"]["integrity"]
+            assert integrity["dangling"] == 0, integrity
+            rows = done[name]["rows"]
             assert max(r[4] for r in rows["lineage"]) >= 3  # several levels
             if case.args[1].endswith("leaves.txt"):  # the leaves reach every cycle
                 cycles = {r[1] for r in rows["missed"] if r[2] == "cycle"}
                 assert len(cycles) == 6, cycles  # one per tree
-            done[name] = {
-                "rows": rows,
-                "requests": manifest["stats"]["downloader/request_count"],
-            }
         return done[name]
 
     return get

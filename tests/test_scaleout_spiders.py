@@ -144,6 +144,21 @@ def folder_of(case: Case, tmp: Path, run: str) -> Path:
     return tmp / "exports" / case.spider / run
 
 
+def single_process(hub: Any, case: Case, tmp: Path) -> dict[str, Any]:
+    """The case crawled by one process without Redis: its rows, requests and
+    manifest."""
+    log = tmp / "crawl.log"
+    proc = start(hub, command(case, tmp / "exports", "single", None), log)
+    wait_ok([proc], [log])
+    folder = folder_of(case, tmp, "single")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return {
+        "rows": rows_of(folder, case.columns),
+        "requests": manifest["stats"]["downloader/request_count"],
+        "manifest": manifest,
+    }
+
+
 @pytest.fixture(scope="module")
 def reference(
     hub: Any, tmp_path_factory: pytest.TempPathFactory
@@ -155,20 +170,13 @@ def reference(
     def get(name: str) -> dict[str, Any]:
         if name not in _reference:
             case = CASES[name]
-            tmp = tmp_path_factory.mktemp(f"single-{name}")
-            log = tmp / "crawl.log"
-            proc = start(hub, command(case, tmp / "exports", "single", None), log)
-            wait_ok([proc], [log])
-            folder = folder_of(case, tmp, "single")
-            manifest = json.loads((folder / "manifest.json").read_text())
-            rows = rows_of(folder, case.columns)
+            _reference[name] = single_process(
+                hub, case, tmp_path_factory.mktemp(f"single-{name}")
+            )
+            rows = _reference[name]["rows"]
             assert rows[case.follow_up], "the reference crawl has no follow-up rows"
             for table in case.derived:
                 assert rows[table], f"the reference crawl derived no {table}"
-            _reference[name] = {
-                "rows": rows,
-                "requests": manifest["stats"]["downloader/request_count"],
-            }
         return _reference[name]
 
     return get
