@@ -303,7 +303,8 @@ def test_close_run_reports_a_cycle_whose_edges_two_workers_wrote(
                 [Missed(kind="lineage", id="x", reason="cycle", crawled_at=at)],
             )
         folder.commit()
-    crawler = get_crawler(LineageSpider)
+    # a worker of a shared run (one process sees every cycle as it closes)
+    crawler = get_crawler(LineageSpider, {"REDIS_URL": "redis://127.0.0.1:9/0"})
     spider = LineageSpider.from_crawler(crawler, ids="a")
     last = RunFolder(tmp_path, PartOptions(), tag="w2")
     spider.close_run(last)

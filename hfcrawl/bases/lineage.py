@@ -43,6 +43,7 @@ from hfcrawl.parsers.lineage import RELATIONS, ParentGraph, parents_of
 from hfcrawl.parsers.links import next_link
 from hfcrawl.parsers.models import parse_models_page
 from hfcrawl.runfolder import read_columns
+from hfcrawl.scaleout import enabled
 from hfcrawl.spiders.models import ModelsArguments, ModelsSpider
 
 if TYPE_CHECKING:
@@ -227,9 +228,17 @@ class LineageBase(FollowingSpider, ModelsSpider):
                 yield request
 
     def close_run(self, folder: RunFolder) -> None:
-        # a cycle whose edges were written by different workers of a shared
-        # run in one level: no worker saw it close; the whole run's edges do
-        # (one process has seen every cycle by now: this finds none)
+        if enabled(self.settings):
+            self._report_unseen_cycles(folder)
+        renames = renamed_models(folder.path)
+        if renames:
+            rewritten = folder.rewrite(LineageEdge.table, resolve_parents(renames))
+            self.crawler.stats.set_value("hfcrawl/lineage/renamed_parts", rewritten)
+
+    def _report_unseen_cycles(self, folder: RunFolder) -> None:
+        """A cycle whose edges workers of a shared run wrote in one level was
+        seen by none of them; the whole run's edges close it. (One process
+        has its every edge in its graph: it needs no second pass.)"""
         reported = {
             i
             for kind, i, reason in read_columns(
@@ -244,10 +253,6 @@ class LineageBase(FollowingSpider, ModelsSpider):
         if unseen:
             folder.write(Missed, list(unseen.values()))
             folder.commit()
-        renames = renamed_models(folder.path)
-        if renames:
-            rewritten = folder.rewrite(LineageEdge.table, resolve_parents(renames))
-            self.crawler.stats.set_value("hfcrawl/lineage/renamed_parts", rewritten)
 
     # --- seeds ----------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[Any]:

@@ -356,9 +356,6 @@ class RedisRun:
         """The new epoch if this worker is to compute the next level, else 0."""
         return int(self._run("advance", self.tag, self.token))
 
-    def epoch(self) -> int:
-        return int(self.redis.get(self.key("epoch")) or 0)
-
     def taken(self, follow: str) -> set[str]:
         """The references of ``follow`` asked for so far in the run."""
         return {
