@@ -35,6 +35,8 @@ from tests.test_scaleout_spiders import (
     workers,
 )
 
+# enough trees that each level lasts long enough to kill a worker in it
+TREES = 10
 LINEAGE = {
     "lineage": ("child", "parent", "relation", "source", "depth", "direction"),
     "lineage_seeds": ("id",),
@@ -50,7 +52,11 @@ def hub() -> Iterator[Any]:
     from fakehub import FakeHub, Latency
 
     with FakeHub(
-        n_models=100, forest=6, n_datasets=60, n_spaces=0, latency=Latency(0.03, 0.1)
+        n_models=100,
+        forest=TREES,
+        n_datasets=60,
+        n_spaces=0,
+        latency=Latency(0.05, 0.15),
     ) as h:
         yield h
 
@@ -143,7 +149,7 @@ def reference(
             assert max(r[4] for r in rows["lineage"]) >= 3  # several levels
             if case.args[1].endswith("leaves.txt"):  # the leaves reach every cycle
                 cycles = {r[1] for r in rows["missed"] if r[2] == "cycle"}
-                assert len(cycles) == 6, cycles  # one per tree
+                assert len(cycles) == TREES, cycles  # one per tree
         return done[name]
 
     return get
@@ -219,6 +225,55 @@ def test_a_worker_killed_mid_level_started_again_loses_and_doubles_nothing(
     taken = re.search(r"took over dead worker w\d+: .* (\d+) requests back", text)
     assert taken, "no take-over logged"
     assert int(taken.group(1)) > 0, "killed with no request in flight"
+    assert not list(folder.glob("jsonl/*/.part-*")), "a write-ahead log was left"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["integrity"]["dangling"] == 0
+
+
+def test_a_whole_fleet_killed_mid_level_resumes_from_redis_and_disk(
+    hub: Any,
+    cases: dict[str, Case],
+    redis_url: str,
+    reference: Callable[[str], dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    # every worker SIGKILLed in a level after the first (requests leased, rows
+    # in logs, the epoch's rest marks of workers that are gone), then a new
+    # fleet started with the same command: it takes every dead tag over and
+    # ends with the rows of one process
+    import redis
+
+    case, expected = cases["lineage-up"], reference("lineage-up")
+    run = "fleet-lineage-up"
+    procs, logs = workers(hub, case, tmp_path, redis_url, run, 3)
+    folder = folder_of(case, tmp_path, run)
+    client = redis.Redis.from_url(redis_url)
+    key = f"hfcrawl:{case.spider}:{run}"
+
+    def ready() -> bool:
+        leased = sum(client.llen(f"{key}:leases:w{i}") for i in (1, 2, 3))
+        logged = sum(
+            _logged_by(folder, table, f"w{i}")
+            for table in case.columns
+            for i in (1, 2, 3)
+        )
+        return int(client.get(f"{key}:epoch") or 0) >= 2 and leased and logged > 0
+
+    when(ready, procs)
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+    for proc in procs:
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert not (folder / "manifest.json").exists()
+    logs = [tmp_path / f"again-{i}.log" for i in range(2)]
+    cmd = command(case, tmp_path / "exports", run, redis_url)
+    again = [start(hub, cmd, log) for log in logs]
+    wait_ok(again, logs)
+    assert rows_of(folder, case.columns) == expected["rows"]
+    text = "".join(log.read_text() for log in logs)
+    assert len(set(re.findall(r"took over dead worker (w\d+)", text))) == 3
+    recovered = re.findall(r"took over dead worker w\d+: (\d+) rows recovered", text)
+    assert sum(map(int, recovered)) > 0  # rows that were only in the logs
     assert not list(folder.glob("jsonl/*/.part-*")), "a write-ahead log was left"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["integrity"]["dangling"] == 0
