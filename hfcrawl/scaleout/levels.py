@@ -47,6 +47,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+PUSH_CHUNK = 500  # requests pushed between two turns of the reactor
+
+
+async def _reactor_turn() -> None:
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    await maybe_deferred_to_future(deferLater(reactor, 0, lambda: None))
+
 
 class SharedLevels:
     """This worker's part in advancing a shared run's frontier."""
@@ -104,7 +113,13 @@ class SharedLevels:
                     self.run.set_frontier_done()
                     logger.info("level %d: nothing left to follow", epoch)
                     return
-                pushed = sum(bool(scheduler.enqueue_request(r)) for r in requests)
+                pushed = 0
+                for i, request in enumerate(requests, 1):
+                    pushed += bool(scheduler.enqueue_request(request))
+                    if i % PUSH_CHUNK == 0:
+                        # one Redis round trip a request: a level of millions
+                        # (hub's cards) would hold the heartbeat back too long
+                        await _reactor_turn()
                 for name, new in refs.items():
                     self.run.mark_taken(name, new)
                 asked += len(requests)
