@@ -32,6 +32,7 @@ from tests.test_scaleout_spiders import (
     folder_of,
     pytestmark,  # noqa: F401  (slow; needs redis-server)
     single_process,
+    three_workers,
     workers,
 )
 
@@ -167,21 +168,12 @@ def test_three_workers_give_the_rows_of_one_process(
     reference: Callable[[str], dict[str, Any]],
     tmp_path: Path,
 ) -> None:
+    # the levels shared out (ancestors written by several), none asked twice
     case, expected = cases[name], reference(name)
-    run = f"three-{name}"
-    procs, logs = workers(hub, case, tmp_path, redis_url, run, 3)
-    wait_ok(procs, logs)
-    folder = folder_of(case, tmp_path, run)
-    assert rows_of(folder, case.columns) == expected["rows"]
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["workers"]) == {"w1", "w2", "w3"}
+    _, manifest, text = three_workers(
+        hub, case, tmp_path, redis_url, f"three-{name}", expected
+    )
     assert manifest["integrity"]["dangling"] == 0
-    # the levels were shared out: more than one worker wrote ancestors
-    tags = {p.name.split("-")[1] for p in (folder / "lineage").glob("part-w*.parquet")}
-    assert len(tags) >= 2, tags
-    sent = sum(w["downloader/request_count"] for w in manifest["workers"].values())
-    assert sent == expected["requests"]  # no level asked twice across workers
-    text = "".join(log.read_text() for log in logs)
     assert "nothing left to follow" in text
 
 

@@ -190,19 +190,14 @@ def workers(
     return [start(hub, cmd, log) for log in logs], logs
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_three_workers_give_the_rows_of_one_process(
-    name: str,
-    hub: Any,
-    redis_url: str,
-    reference: Callable[[str], dict[str, Any]],
-    tmp_path: Path,
-) -> None:
-    case, expected = CASES[name], reference(name)
-    run = f"three-{name}"
-    procs, logs = workers(hub, case, tmp_path, redis_url, run, 3)
+def three_workers(
+    hub: Any, case: Case, tmp: Path, redis: str, run: str, expected: dict[str, Any]
+) -> tuple[Path, dict[str, Any], str]:
+    """3 workers crawl the case to its end: the rows and the requests of one
+    process, the follow-ups shared out. Their run folder, manifest and logs."""
+    procs, logs = workers(hub, case, tmp, redis, run, 3)
     wait_ok(procs, logs)
-    folder = folder_of(case, tmp_path, run)
+    folder = folder_of(case, tmp, run)
     assert rows_of(folder, case.columns) == expected["rows"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["workers"]) == {"w1", "w2", "w3"}
@@ -213,7 +208,21 @@ def test_three_workers_give_the_rows_of_one_process(
     assert len(tags) >= 2, tags
     sent = sum(w["downloader/request_count"] for w in manifest["workers"].values())
     assert sent == expected["requests"]  # none asked twice across workers
-    text = "".join(log.read_text() for log in logs)
+    return folder, manifest, "".join(log.read_text() for log in logs)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_three_workers_give_the_rows_of_one_process(
+    name: str,
+    hub: Any,
+    redis_url: str,
+    reference: Callable[[str], dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    case, expected = CASES[name], reference(name)
+    folder, manifest, text = three_workers(
+        hub, case, tmp_path, redis_url, f"three-{name}", expected
+    )
     if case.derived:
         # derived once, by the last worker out, over every worker's parts
         assert text.count("last worker out: derived the run's tables") == 1
