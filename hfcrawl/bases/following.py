@@ -52,8 +52,11 @@ class FollowingSpider:
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
         spider.frontier = Frontier(spider.follows())
-        crawler.signals.connect(spider.rows_written, signal=signals.item_scraped)
-        crawler.signals.connect(spider.next_level, signal=signals.spider_idle)
+        if not enabled(crawler.settings):
+            # on a shared run the levels are computed from the whole run
+            # folder (scaleout.levels): this process's rows and idle are not
+            crawler.signals.connect(spider.rows_written, signal=signals.item_scraped)
+            crawler.signals.connect(spider.next_level, signal=signals.spider_idle)
         return spider
 
     def load_state(self, folder: Path) -> None:
@@ -67,8 +70,6 @@ class FollowingSpider:
         self.frontier.observe(rows_of(item))
 
     def next_level(self) -> None:
-        if enabled(self.crawler.settings):
-            return  # the run's levels are advanced across workers (scaleout.levels)
         requests = list(self.level_requests()) or list(self.last_requests())
         if not requests:
             return
